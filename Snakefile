@@ -1,0 +1,25 @@
+# lisse: electro-chemo-mechanical stability of Li | LLZO interfaces.
+# Thin entry point: the config is validated (workflow/schemas/config.schema.yaml) before
+# any job is planned; the rules live in workflow/rules/.
+from snakemake.utils import min_version
+
+from lisse.config import load_study
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+STUDY = load_study(config, "workflow/schemas/config.schema.yaml")
+RESULTS = STUDY.results
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/geometry.smk"
+
+
+rule all:
+    input:
+        geometry_outputs(),
+    default_target: True

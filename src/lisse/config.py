@@ -1,0 +1,227 @@
+"""Workflow configuration: schema validation with readable errors, defaults, and the SI study.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) is the single description
+of every key, its default and its allowed range.  :func:`load_study` checks a
+config against it, fills the defaults, runs the cross-key checks a schema cannot
+express (fillet versus channel width, channel depth versus SSE thickness, element
+size versus feature size) and converts to SI.  Every problem is reported at once,
+each naming the key, the value and what is allowed, before any job starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from lisse.geometry import CellGeometry, MeshSizing
+
+UM = 1e-6
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message lists every problem found."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+# --------------------------------------------------------------------------------------
+# Schema checks with messages that name key, value and allowed range
+# --------------------------------------------------------------------------------------
+
+
+def _key(path) -> str:
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key or "<top level>"
+
+
+def _range(schema: dict) -> str:
+    low = ("> " + f"{schema['exclusiveMinimum']:g}") if "exclusiveMinimum" in schema else (
+        (">= " + f"{schema['minimum']:g}") if "minimum" in schema else "")
+    high = ("< " + f"{schema['exclusiveMaximum']:g}") if "exclusiveMaximum" in schema else (
+        ("<= " + f"{schema['maximum']:g}") if "maximum" in schema else "")
+    return " and ".join(part for part in (low, high) if part)
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key, value = _key(error.absolute_path), error.instance
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(value) - set(allowed))
+        prefix = key + "." if error.absolute_path else ""
+        return f"unknown config key {', '.join(repr(prefix + k) for k in unknown)}; allowed keys here: {', '.join(allowed)}"
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        prefix = key + "." if error.absolute_path else ""
+        description = error.schema["properties"].get(missing, {}).get("description", "")
+        return f"missing config key '{prefix}{missing}' ({description})"
+    if error.validator == "type":
+        return f"config key '{key}' = {value!r} has the wrong type: expected {error.validator_value}"
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"config key '{key}' = {value!r} is out of range: allowed {_range(error.schema)}"
+    if error.validator == "enum":
+        return f"config key '{key}' = {value!r} is not allowed: choose one of {error.validator_value}"
+    if error.validator == "pattern":
+        return f"config key '{key}' = {value!r} must match {error.validator_value} (letters, digits, _ . -)"
+    return f"config key '{key}' = {value!r}: {error.message}"
+
+
+def _fill_defaults(config: dict, schema: dict) -> None:
+    for name, sub in schema.get("properties", {}).items():
+        if name not in config and "default" in sub:
+            config[name] = copy.deepcopy(sub["default"])
+        if isinstance(config.get(name), dict) and sub.get("type") == "object":
+            _fill_defaults(config[name], sub)
+
+
+def read_schema(path: str | Path = DEFAULT_SCHEMA) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def validate_config(config: dict, schema: dict | None = None) -> dict:
+    """Return a validated copy of ``config`` with every default filled in; raise :class:`ConfigError`."""
+    schema = read_schema() if schema is None else schema
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if errors:
+        raise ConfigError([_describe(e) for e in errors])
+    config = copy.deepcopy(config)
+    _fill_defaults(config, schema)
+    problems = _cross_key_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+# --------------------------------------------------------------------------------------
+# The study in SI, with cross-key checks
+# --------------------------------------------------------------------------------------
+
+
+def fillet_radius_um(geometry_cfg: dict, channel_width_um: float) -> float:
+    return min(geometry_cfg["fillet_radius_max_um"], geometry_cfg["fillet_radius_to_width_ratio"] * channel_width_um)
+
+
+def _cross_key_problems(config: dict) -> list[str]:
+    g, m = config["geometry"], config["mesh"]
+    problems = []
+    depth, half = g["channel_depth_um"], g["sse_half_thickness_um"]
+    h = m["interface_element_um"]
+    if g["channel_widths_um"] and depth >= half:
+        problems.append(f"config key 'geometry.channel_depth_um' = {depth:g} is too deep: allowed < "
+                        f"geometry.sse_half_thickness_um = {half:g} (the channel must stay inside the modelled half of the SSE)")
+    if m["max_element_um"] < h:
+        problems.append(f"config key 'mesh.max_element_um' = {m['max_element_um']:g} is below "
+                        f"mesh.interface_element_um = {h:g}: allowed >= {h:g}")
+    for k, width in enumerate(g["channel_widths_um"]):
+        land = g["land_to_channel_width_ratio"] * width
+        radius = fillet_radius_um(g, width)
+        limit = min(width, land, depth) / 2
+        if radius >= limit:
+            problems.append(
+                f"config keys 'geometry.fillet_radius_max_um' = {g['fillet_radius_max_um']:g} and "
+                f"'geometry.fillet_radius_to_width_ratio' = {g['fillet_radius_to_width_ratio']:g} give a fillet of "
+                f"{radius:g} um for 'geometry.channel_widths_um[{k}]' = {width:g}: allowed < {limit:g} um "
+                f"(half the channel width {width:g}, land width {land:g} and depth {depth:g})")
+        feature = min(width, land, depth)
+        if h > feature / 4:
+            problems.append(
+                f"config key 'mesh.interface_element_um' = {h:g} is larger than the feature it must resolve: "
+                f"allowed <= {feature / 4:g} um (a quarter of the narrowest of channel {width:g}, land {land:g}, "
+                f"depth {depth:g} um, for 'geometry.channel_widths_um[{k}]')")
+        if g["lateral_extent"] == "pellet" and g["pellet_radius_um"] < width / 2 + land / 2:
+            problems.append(f"config key 'geometry.pellet_radius_um' = {g['pellet_radius_um']:g} holds no channel of "
+                            f"width {width:g} um: allowed >= {width / 2 + land / 2:g}")
+    if g["planar"] and g["lateral_extent"] != "pellet" and h > g["planar_width_um"] / 4:
+        problems.append(f"config key 'mesh.interface_element_um' = {h:g} is larger than the planar slice resolves: "
+                        f"allowed <= {g['planar_width_um'] / 4:g} um (a quarter of geometry.planar_width_um)")
+    if not g["planar"] and not g["channel_widths_um"]:
+        problems.append("config keys 'geometry.planar' = false and 'geometry.channel_widths_um' = []: no geometry to build; "
+                        "allowed: planar true or at least one channel width")
+    return problems
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _digest(*parts: dict) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:6]
+
+
+@dataclass(frozen=True)
+class GeometryCase:
+    """One geometry of the study: its label (``planar``, ``grid200``), the SI parameters and its path id."""
+
+    label: str
+    channel_width_um: float  # 0 for planar
+    geometry: CellGeometry
+    sizing: MeshSizing
+
+    @property
+    def id(self) -> str:
+        """Directory name, ``<label>_h~<interface element um>_<digest>``: the digest covers every
+        geometry and mesh parameter, so changing any of them never overwrites another run's files
+        (the parameters themselves are in the geometry's JSON)."""
+        h = _fmt(self.sizing.interface_element / UM)
+        return f"{self.label}_h~{h}_{_digest(asdict(self.geometry), asdict(self.sizing))}"
+
+    def zoom_box_um(self) -> tuple[float, float, float, float]:
+        """Preview window (x0, x1, y0, y1) in µm: the channel's upper corner and its grading."""
+        g = self.geometry
+        if g.is_planar:
+            half = min(g.half_width, 100e-6) / UM / 2
+            return (0.0, 2 * half, -half, half)
+        half = max(min(g.channel_width, g.channel_depth) / UM, 20.0) / 2
+        corner = g.channel_width / 2 / UM
+        return (max(corner - half, 0.0), corner + half, -half, half)
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    config: dict  # validated, defaults filled, lab units
+    geometries: dict[str, GeometryCase]  # id -> case
+
+    @property
+    def results(self) -> str:
+        return f"results/{self.name}"
+
+
+def geometry_cases(config: dict, extra_channel_widths_um: tuple[float, ...] = ()) -> list[GeometryCase]:
+    g, m = config["geometry"], config["mesh"]
+    sizing = MeshSizing(interface_element=m["interface_element_um"] * UM, growth_rate=m["growth_rate"],
+                        max_element=m["max_element_um"] * UM, elements_per_fillet=m["elements_per_fillet"])
+    common = dict(sse_half_thickness=g["sse_half_thickness_um"] * UM, li_thickness=g["li_thickness_um"] * UM,
+                  lateral_extent=g["lateral_extent"], n_periods=g["n_periods"],
+                  pellet_radius=g["pellet_radius_um"] * UM, planar_width=g["planar_width_um"] * UM)
+    cases = []
+    if g["planar"]:
+        cases.append(GeometryCase("planar", 0.0, CellGeometry(0.0, 0.0, 0.0, 0.0, **common), sizing))
+    for width in sorted(set(g["channel_widths_um"]) | set(extra_channel_widths_um)):
+        geometry = CellGeometry(channel_width=width * UM, land_width=g["land_to_channel_width_ratio"] * width * UM,
+                                channel_depth=g["channel_depth_um"] * UM,
+                                fillet_radius=fillet_radius_um(g, width) * UM, **common)
+        cases.append(GeometryCase(f"grid{_fmt(width)}", width, geometry, sizing))
+    return cases
+
+
+def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
+    """Validate ``config`` (a Snakemake ``config`` dict or a parsed YAML) and build the study."""
+    config = validate_config(config, read_schema(schema_path))
+    cases = geometry_cases(config)
+    return Study(name=config["study"], config=config, geometries={case.id: case for case in cases})
+
+
+def load_study_file(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
+    return load_study(yaml.safe_load(Path(path).read_text()) or {}, schema_path)

@@ -1,0 +1,96 @@
+"""Shared DOLFINx plumbing: reading the workflow's meshes and cutting out one body.
+
+Every solver works on one body of the two-body cell mesh (the SSE for the
+electrochemistry, the Li for the mechanics).  The mesh file carries named Gmsh
+physical groups; :func:`load_body` returns the body's mesh with the facet tags
+transferred and the group names resolved, so solver code only ever says
+``body.ds("interface_side_wall")``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
+import numpy as np
+import ufl
+from dolfinx import mesh as dmesh
+from dolfinx.io import gmsh as gmshio
+from mpi4py import MPI
+
+INTERFACE_SEGMENTS = (
+    "interface_channel_floor",
+    "interface_lower_corner",
+    "interface_side_wall",
+    "interface_upper_corner",
+    "interface_land_top",
+)
+"""Names of the Li/SSE interface segments, in the order met walking from the
+mirror plane (mid-channel, x = 0) toward the land.  A planar cell has only
+``interface_land_top``."""
+
+
+def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, gdim: int = 2) -> gmshio.MeshData:
+    """Read a workflow ``.msh`` file (coordinates in metres); rank 0 reads, all ranks share."""
+    return gmshio.read_from_msh(str(path), comm, rank=0, gdim=gdim)
+
+
+@dataclass
+class Body:
+    """One body (sub-domain) of the cell with its named boundary pieces."""
+
+    mesh: dmesh.Mesh
+    facet_tags: dmesh.MeshTags
+    facet_groups: dict[str, int]  # physical-group name -> tag, only groups present on this body
+
+    @property
+    def interface_segments(self) -> list[str]:
+        return [name for name in INTERFACE_SEGMENTS if name in self.facet_groups]
+
+    def ds(self, *names: str) -> ufl.Measure | ufl.form.Form:
+        """Boundary measure restricted to the union of the named facet groups."""
+        missing = [n for n in names if n not in self.facet_groups]
+        if missing:
+            raise KeyError(f"facet groups {missing} not on this body; it has {sorted(self.facet_groups)}")
+        ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.facet_tags)
+        tags = tuple(self.facet_groups[n] for n in names)
+        return ds(tags)
+
+    def facets(self, *names: str) -> np.ndarray:
+        """Local indices of the facets in the named groups (owned and ghost)."""
+        tags = [self.facet_groups[n] for n in names]
+        return self.facet_tags.indices[np.isin(self.facet_tags.values, tags)]
+
+    def global_size(self, dim: int | None = None) -> int:
+        dim = self.mesh.topology.dim if dim is None else dim
+        self.mesh.topology.create_entities(dim)
+        return self.mesh.topology.index_map(dim).size_global
+
+
+def load_body(mesh_data: gmshio.MeshData, cell_group: str) -> Body:
+    """Cut the cells of physical group ``cell_group`` out of the cell mesh.
+
+    Facet tags are transferred to the sub-mesh; groups with no facet on the body
+    (e.g. ``li_top`` on the SSE) are dropped from :attr:`Body.facet_groups`.
+    """
+    parent = mesh_data.mesh
+    tdim = parent.topology.dim
+    groups = mesh_data.physical_groups
+    if cell_group not in groups or groups[cell_group].dim != tdim:
+        raise KeyError(f"no cell group {cell_group!r} in mesh; groups: {sorted(groups)}")
+    cells = mesh_data.cell_tags.find(groups[cell_group].tag)
+    submesh, cell_map, vertex_map, _ = dmesh.create_submesh(parent, tdim, cells)
+    parent.topology.create_connectivity(tdim - 1, tdim)
+    submesh.topology.create_connectivity(tdim - 1, tdim)
+    facet_tags = dmesh.transfer_meshtags_to_submesh(mesh_data.facet_tags, submesh, vertex_map, cell_map)
+    present = set(np.unique(facet_tags.values).tolist())
+    present = _union_over_ranks(submesh.comm, present)
+    facet_groups = {
+        name: group.tag for name, group in groups.items() if group.dim == tdim - 1 and group.tag in present
+    }
+    return Body(mesh=submesh, facet_tags=facet_tags, facet_groups=facet_groups)
+
+
+def _union_over_ranks(comm: MPI.Comm, items: set[int]) -> set[int]:
+    return set().union(*comm.allgather(items))

@@ -1,0 +1,349 @@
+"""Parametric 2D half-cell geometries of Li | LLZO, planar or micropatterned, meshed with Gmsh.
+
+The cross-section (SCIENCE.md, Study A, "Cell and geometry"), coordinates in metres:
+
+* x is lateral; x = 0 is a mirror plane through the middle of a channel;
+* y is vertical; the SSE surface (land top) is at y = 0, the SSE mid-plane at
+  y = -sse_half_thickness, channels are cut to y = -channel_depth and filled with
+  Li, and the Li foil reaches y = +li_thickness.
+
+The Li/SSE interface is built as an explicit chain of named straight segments
+and quarter-circle fillets, shared by both bodies so the mesh is conforming.
+Gmsh works in micrometres (its geometric tolerances assume O(1) coordinates);
+the mesh is scaled to metres when written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import gmsh
+import numpy as np
+
+from lisse.interface import InterfaceProfile, Segment
+
+UM = 1e-6  # one micrometre in metres; gmsh builds in micrometres
+
+LATERAL_EXTENTS = ("unit_cell", "periods", "pellet")
+
+
+@dataclass(frozen=True)
+class CellGeometry:
+    """Half-cell cross-section, lengths in metres. ``channel_width == 0`` is the planar cell."""
+
+    channel_width: float
+    land_width: float
+    channel_depth: float
+    fillet_radius: float
+    sse_half_thickness: float = 800e-6
+    li_thickness: float = 500e-6
+    lateral_extent: str = "unit_cell"  # mirror unit cell | n_periods full periods | pellet half-width
+    n_periods: int = 1
+    pellet_radius: float = 5e-3
+    planar_width: float = 100e-6  # lateral width of the planar cell's slice (the fields do not vary with x)
+
+    @property
+    def is_planar(self) -> bool:
+        return self.channel_width == 0.0
+
+    @property
+    def pitch(self) -> float:
+        return self.channel_width + self.land_width
+
+    @property
+    def half_width(self) -> float:
+        """Lateral extent x_R of the modelled slice."""
+        if self.lateral_extent == "pellet":
+            return self.pellet_radius
+        if self.is_planar:
+            return self.planar_width
+        if self.lateral_extent == "unit_cell":
+            return self.pitch / 2
+        return self.n_periods * self.pitch
+
+    def channel_spans(self) -> list[tuple[float, float]]:
+        """Lateral [left, right] of each channel inside [0, half_width], clipped at the mirror plane.
+
+        Channels sit at x = k * pitch.  In a pellet slice the pattern stops where a
+        full channel plus half a land no longer fits before the rim; the rest is flat.
+        """
+        if self.is_planar:
+            return []
+        x_right = self.half_width
+        spans, k = [], 0
+        while True:
+            centre = k * self.pitch
+            left, right = max(centre - self.channel_width / 2, 0.0), centre + self.channel_width / 2
+            if self.lateral_extent == "periods" and right > x_right + 1e-12:
+                right = x_right  # last channel cut by the mirror plane at x_R
+            elif right + self.land_width / 2 > x_right + 1e-12:
+                break
+            spans.append((left, right))
+            if right >= x_right - 1e-12:
+                break
+            k += 1
+        return spans
+
+
+@dataclass(frozen=True)
+class MeshSizing:
+    """Element sizes in metres: ``interface_element`` on the interface, growing by
+    ``growth_rate`` per element away from it up to ``max_element``; fillets get
+    ``elements_per_fillet`` elements on each quarter arc."""
+
+    interface_element: float
+    growth_rate: float = 1.3
+    max_element: float = 100e-6
+    elements_per_fillet: int = 3
+
+    def fillet_element(self, fillet_radius: float) -> float:
+        if fillet_radius <= 0:
+            return self.interface_element
+        return min(self.interface_element, 0.5 * math.pi * fillet_radius / self.elements_per_fillet)
+
+
+# --------------------------------------------------------------------------------------
+# The interface profile: closed-form geometry, used for the mesh and for the physics
+# --------------------------------------------------------------------------------------
+
+
+def interface_profile(geometry: CellGeometry) -> InterfaceProfile:
+    """Chain of named segments from the mirror plane (x = 0) to the right edge (x = x_R)."""
+    g, r = geometry, geometry.fillet_radius
+    depth, x_right = g.channel_depth, g.half_width
+    pieces: list[tuple] = []  # ("line", name, p0, p1) | ("arc", name, p0, centre, p1)
+
+    spans = g.channel_spans()
+    x = 0.0
+    y = -depth if spans and spans[0][0] == 0.0 else 0.0
+    for left, right in spans:
+        if left > 0.0:  # descend into the channel: land, upper corner, wall, lower corner
+            pieces.append(("line", "interface_land_top", (x, 0.0), (left - r, 0.0)))
+            pieces.append(("arc", "interface_upper_corner", (left - r, 0.0), (left - r, -r), (left, -r)))
+            pieces.append(("line", "interface_side_wall", (left, -r), (left, -depth + r)))
+            pieces.append(("arc", "interface_lower_corner", (left, -depth + r), (left + r, -depth + r), (left + r, -depth)))
+            x = left + r
+        if right < x_right - 1e-12:  # climb out: floor, lower corner, wall, upper corner
+            pieces.append(("line", "interface_channel_floor", (x, -depth), (right - r, -depth)))
+            pieces.append(("arc", "interface_lower_corner", (right - r, -depth), (right - r, -depth + r), (right, -depth + r)))
+            pieces.append(("line", "interface_side_wall", (right, -depth + r), (right, -r)))
+            pieces.append(("arc", "interface_upper_corner", (right, -r), (right + r, -r), (right + r, 0.0)))
+            x, y = right + r, 0.0
+        else:
+            pieces.append(("line", "interface_channel_floor", (x, -depth), (x_right, -depth)))
+            x, y = x_right, -depth
+    if x < x_right - 1e-12:
+        pieces.append(("line", "interface_land_top", (x, y), (x_right, y)))
+
+    segments, s = [], 0.0
+    for piece in pieces:
+        if piece[0] == "line":
+            _, name, p0, p1 = piece
+            length = math.dist(p0, p1)
+            segments.append(Segment(name, p0, p1, s, length))
+        else:
+            _, name, p0, centre, p1 = piece
+            a0 = math.atan2(p0[1] - centre[1], p0[0] - centre[0])
+            sweep = math.remainder(math.atan2(p1[1] - centre[1], p1[0] - centre[0]) - a0, 2 * math.pi)
+            length = abs(sweep) * r
+            segments.append(Segment(name, p0, p1, s, length, centre, r, a0, a0 + sweep))
+        s += length
+    return InterfaceProfile(tuple(segments))
+
+
+def geometric_facts(geometry: CellGeometry) -> dict:
+    """Closed-form facts the physics uses (SI): interface length per nominal width, areas."""
+    profile = interface_profile(geometry)
+    x_right = geometry.half_width
+    channel_area = sum(right - left for left, right in geometry.channel_spans()) * geometry.channel_depth
+    fillet_correction = 0.0  # each convex (upper) fillet adds Li, each concave (lower) one adds SSE
+    r = geometry.fillet_radius
+    corner_area = r * r * (1 - math.pi / 4)
+    names = [seg.name for seg in profile.segments]
+    fillet_correction = corner_area * (names.count("interface_upper_corner") - names.count("interface_lower_corner"))
+    li_area = x_right * geometry.li_thickness + channel_area + fillet_correction
+    sse_area = x_right * geometry.sse_half_thickness - channel_area - fillet_correction
+    return {
+        "nominal_width_m": x_right,
+        "interface_length_m": profile.length,
+        "interface_length_per_nominal_width": profile.length / x_right,
+        "segment_lengths_m": profile.segment_lengths(),
+        "li_area_m2": li_area,
+        "sse_area_m2": sse_area,
+        "n_channels": len(geometry.channel_spans()),
+        "interface_profile": profile.to_json(),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Gmsh model and mesh
+# --------------------------------------------------------------------------------------
+
+CELL_GROUPS = {"sse": 1, "li": 2}
+FACET_GROUPS = {
+    "interface_channel_floor": 11,
+    "interface_lower_corner": 12,
+    "interface_side_wall": 13,
+    "interface_upper_corner": 14,
+    "interface_land_top": 15,
+    "li_top": 21,
+    "sse_midplane": 22,
+    "sse_left": 23,
+    "sse_right": 24,
+    "li_left": 25,
+    "li_right": 26,
+}
+
+
+def _build_model(geometry: CellGeometry, sizing: MeshSizing) -> dict[str, list[int]]:
+    """Create the OCC model (micrometres) and its mesh-size fields; return curve tags per group."""
+    occ = gmsh.model.occ
+    profile = interface_profile(geometry)
+    points: dict[tuple[float, float], int] = {}
+
+    def point(xy_m) -> int:
+        key = (round(xy_m[0] / UM, 9), round(xy_m[1] / UM, 9))
+        if key not in points:
+            points[key] = occ.addPoint(key[0], key[1], 0.0)
+        return points[key]
+
+    curves: dict[str, list[int]] = {name: [] for name in FACET_GROUPS}
+    interface_curves, fillet_curves = [], []
+    for seg in profile.segments:
+        if seg.is_arc:
+            tag = occ.addCircleArc(point(seg.start), point(seg.centre), point(seg.end))
+            fillet_curves.append(tag)
+        else:
+            tag = occ.addLine(point(seg.start), point(seg.end))
+        curves[seg.name].append(tag)
+        interface_curves.append(tag)
+
+    x_right = geometry.half_width
+    start, end = profile.segments[0].start, profile.segments[-1].end
+    mid = -geometry.sse_half_thickness
+    top = geometry.li_thickness
+    sse_right = occ.addLine(point(end), point((x_right, mid)))
+    sse_midplane = occ.addLine(point((x_right, mid)), point((0.0, mid)))
+    sse_left = occ.addLine(point((0.0, mid)), point(start))
+    li_left = occ.addLine(point(start), point((0.0, top)))
+    li_top = occ.addLine(point((0.0, top)), point((x_right, top)))
+    li_right = occ.addLine(point((x_right, top)), point(end))
+    for name, tag in [("sse_right", sse_right), ("sse_midplane", sse_midplane), ("sse_left", sse_left),
+                      ("li_left", li_left), ("li_top", li_top), ("li_right", li_right)]:
+        curves[name].append(tag)
+
+    sse_loop = occ.addCurveLoop(interface_curves + [sse_right, sse_midplane, sse_left])
+    li_loop = occ.addCurveLoop(list(reversed(interface_curves)) + [li_left, li_top, li_right])
+    sse = occ.addPlaneSurface([sse_loop])
+    li = occ.addPlaneSurface([li_loop])
+    occ.synchronize()
+
+    gmsh.model.addPhysicalGroup(2, [sse], CELL_GROUPS["sse"], name="sse")
+    gmsh.model.addPhysicalGroup(2, [li], CELL_GROUPS["li"], name="li")
+    for name, tags in curves.items():
+        if tags:
+            gmsh.model.addPhysicalGroup(1, tags, FACET_GROUPS[name], name=name)
+
+    # Size grows linearly with distance d from the interface, h(d) = h0 + (g - 1) d,
+    # which is a geometric progression of ratio g from one element to the next.
+    h_interface = sizing.interface_element / UM
+    h_fillet = sizing.fillet_element(geometry.fillet_radius) / UM
+    h_max = sizing.max_element / UM
+    slope = sizing.growth_rate - 1.0
+    longest = max(seg.length for seg in profile.segments) / UM
+    field = gmsh.model.mesh.field
+    fields = []
+    for tags, h0 in [(interface_curves, h_interface), (fillet_curves, h_fillet)]:
+        if not tags:
+            continue
+        distance = field.add("Distance")
+        field.setNumbers(distance, "CurvesList", tags)
+        field.setNumber(distance, "Sampling", max(20, math.ceil(2 * longest / h0)) if tags is interface_curves
+                        else max(20, 2 * sizing.elements_per_fillet + 1))
+        size = field.add("MathEval")
+        field.setString(size, "F", f"min({h_max}, {h0} + {slope} * F{distance})")
+        fields.append(size)
+    minimum = field.add("Min")
+    field.setNumbers(minimum, "FieldsList", fields)
+    field.setAsBackgroundMesh(minimum)
+    for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
+        gmsh.option.setNumber(option, 0)
+    gmsh.option.setNumber("Mesh.Algorithm", 6)  # Frontal-Delaunay: good quality on graded meshes
+    return curves
+
+
+def _mesh_statistics(curves: dict[str, list[int]]) -> dict:
+    """Cell/vertex counts, element sizes and worst quality of the current gmsh mesh (micrometres in, SI out)."""
+    node_tags, coords, _ = gmsh.model.mesh.getNodes()
+    xyz = np.zeros((int(node_tags.max()) + 1, 3))
+    xyz[node_tags.astype(int)] = coords.reshape(-1, 3)
+    element_types, element_tags, element_nodes = gmsh.model.mesh.getElements(dim=2)
+    triangles = np.concatenate([n.reshape(-1, 3) for n in element_nodes]).astype(int)
+    edges = np.stack([xyz[triangles[:, (k + 1) % 3]] - xyz[triangles[:, k]] for k in range(3)])
+    longest_edge = np.linalg.norm(edges, axis=2).max(axis=0) * UM
+    quality = gmsh.model.mesh.getElementQualities(np.concatenate(element_tags), "minSICN")
+
+    interface_edges = []
+    for name, tags in curves.items():
+        if name.startswith("interface_"):
+            for tag in tags:
+                _, _, nodes = gmsh.model.mesh.getElements(dim=1, tag=tag)
+                pairs = np.concatenate(nodes).astype(int).reshape(-1, 2)
+                interface_edges.append(np.linalg.norm(xyz[pairs[:, 1]] - xyz[pairs[:, 0]], axis=1) * UM)
+    interface_edges = np.concatenate(interface_edges)
+    return {
+        "cells": int(len(triangles)),
+        "vertices": int(len(node_tags)),
+        "min_element_size_m": float(longest_edge.min()),
+        "max_element_size_m": float(longest_edge.max()),
+        "max_interface_edge_m": float(interface_edges.max()),
+        "min_interface_edge_m": float(interface_edges.min()),
+        "interface_edges": int(len(interface_edges)),
+        "worst_quality_min_sicn": float(quality.min()),
+        "mean_quality_min_sicn": float(quality.mean()),
+    }
+
+
+def write_geometry(geometry: CellGeometry, sizing: MeshSizing, msh_path: str | Path,
+                   json_path: str | Path | None = None, provenance: dict | None = None) -> dict:
+    """Build, mesh and write one geometry: ``msh_path`` (Gmsh 4.1, metres) and its facts JSON.
+
+    Files are written under temporary names and renamed at the end, so a failure
+    leaves nothing that looks like a result.
+    """
+    msh_path = Path(msh_path)
+    facts = {"geometry": asdict(geometry), "sizing": asdict(sizing), **geometric_facts(geometry)}
+    initialised_here = not gmsh.isInitialized()
+    if initialised_here:
+        gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.model.add(msh_path.stem)
+        curves = _build_model(geometry, sizing)
+        gmsh.model.mesh.generate(2)
+        facts["mesh"] = _mesh_statistics(curves)
+        gmsh.option.setNumber("Mesh.ScalingFactor", UM)
+        gmsh.option.setNumber("Mesh.Binary", 1)
+        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+        msh_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_msh = msh_path.with_name(msh_path.stem + ".tmp.msh")
+        gmsh.write(str(tmp_msh))
+        gmsh.option.setNumber("Mesh.ScalingFactor", 1.0)
+        gmsh.model.remove()
+    finally:
+        if initialised_here:
+            gmsh.finalize()
+    facts["physical_groups"] = {"cells": CELL_GROUPS, "facets": {k: v for k, v in FACET_GROUPS.items() if curves[k]}}
+    if provenance is not None:
+        facts["provenance"] = provenance
+    if json_path is not None:
+        json_path = Path(json_path)
+        tmp_json = json_path.with_name(json_path.name + ".tmp")
+        tmp_json.write_text(json.dumps(facts, indent=2))
+        os.replace(tmp_json, json_path)
+    os.replace(tmp_msh, msh_path)
+    return facts

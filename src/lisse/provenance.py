@@ -1,0 +1,40 @@
+"""Provenance of a result: package versions, git commit, host, time."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("lisse", "dolfinx-solver-real", "fenics-dolfinx", "fenics-basix", "fenics-ffcx", "fenics-ufl",
+            "petsc4py", "mpi4py", "gmsh", "numpy", "pandas", "snakemake")
+
+
+def git_commit(path: str | Path = ".") -> str:
+    """The commit of the workflow checkout, with ``-dirty`` if it has uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=path,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def collect(**extra) -> dict:
+    return {"created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "git_commit": git_commit(), "python": platform.python_version(), "host": platform.node(),
+            "versions": versions(), **extra}
