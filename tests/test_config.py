@@ -1,0 +1,128 @@
+"""Config errors are caught before any work, each naming the key, the value and the allowed range."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lisse.config import ConfigError, load_study, load_study_file
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def modified(**changes) -> dict:
+    """The default config with dotted keys changed (value None deletes the key)."""
+    config = copy.deepcopy(DEFAULT)
+    for dotted, value in changes.items():
+        *parents, last = dotted.split("__")
+        node = config
+        for part in parents:
+            node = node[part]
+        if value is None:
+            del node[last]
+        else:
+            node[last] = value
+    return config
+
+
+def error_of(config: dict) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_study(config)
+    return str(caught.value)
+
+
+def test_shipped_configs_are_valid():
+    quick = load_study_file(ROOT / "config" / "config.yaml")
+    paper = load_study_file(ROOT / "config" / "paper.yaml")
+    assert [c.label for c in quick.geometries.values()] == ["planar", "grid50", "grid100", "grid200", "grid400"]
+    assert [c.label for c in paper.geometries.values()] == ["planar", "grid10", "grid50", "grid100", "grid200", "grid400"]
+    assert len(set(quick.geometries) | set(paper.geometries)) == 11  # mesh size is part of every id
+
+
+def test_defaults_fill_every_key_the_schema_describes():
+    study = load_study({"study": "minimal", "geometry": {}, "mesh": {}})
+    assert study.config["geometry"]["channel_widths_um"] == [50, 100, 200, 400]
+    assert study.config["temperature_C"] == 25
+
+
+def test_unknown_key():
+    message = error_of(modified(geometry__channel_width_um=[200]))
+    assert "unknown config key 'geometry.channel_width_um'" in message
+    assert "channel_widths_um" in message  # lists what is allowed
+
+
+def test_unknown_top_level_key():
+    assert "unknown config key 'stuyd'" in error_of(modified(stuyd="x"))
+
+
+def test_missing_key():
+    message = error_of(modified(study=None))
+    assert "missing config key 'study'" in message and "results/<study>/" in message
+
+
+def test_wrong_type():
+    message = error_of(modified(mesh__growth_rate="fast"))
+    assert "'mesh.growth_rate' = 'fast' has the wrong type: expected number" in message
+
+
+def test_negative_size():
+    message = error_of(modified(geometry__channel_widths_um=[50, -100]))
+    assert "'geometry.channel_widths_um[1]' = -100 is out of range: allowed > 0 and <= 2000" in message
+
+
+def test_negative_depth():
+    assert "'geometry.channel_depth_um' = -300 is out of range: allowed > 0" in error_of(
+        modified(geometry__channel_depth_um=-300))
+
+
+def test_fillet_not_below_half_the_channel():
+    message = error_of(modified(geometry__fillet_radius_to_width_ratio=0.5, geometry__fillet_radius_max_um=100))
+    assert "'geometry.fillet_radius_max_um' = 100" in message and "'geometry.fillet_radius_to_width_ratio' = 0.5" in message
+    assert "fillet of 25 um for 'geometry.channel_widths_um[0]' = 50: allowed < 25 um" in message
+
+
+def test_fillet_not_below_half_the_land():
+    message = error_of(modified(geometry__land_to_channel_width_ratio=0.1, geometry__fillet_radius_max_um=3))
+    assert "fillet of 2.5 um for 'geometry.channel_widths_um[0]' = 50: allowed < 2.5 um" in message
+
+
+def test_channel_deeper_than_half_the_sse():
+    message = error_of(modified(geometry__channel_depth_um=900))
+    assert "'geometry.channel_depth_um' = 900 is too deep: allowed < geometry.sse_half_thickness_um = 800" in message
+
+
+def test_element_larger_than_feature():
+    message = error_of(modified(mesh__interface_element_um=20))
+    assert "'mesh.interface_element_um' = 20 is larger than the feature" in message
+    assert "allowed <= 12.5 um" in message and "'geometry.channel_widths_um[0]'" in message
+
+
+def test_max_element_below_interface_element():
+    assert "'mesh.max_element_um' = 1 is below mesh.interface_element_um = 5: allowed >= 5" in error_of(
+        modified(mesh__max_element_um=1))
+
+
+def test_bad_enum():
+    assert "'geometry.lateral_extent' = 'wide' is not allowed: choose one of" in error_of(
+        modified(geometry__lateral_extent="wide"))
+
+
+def test_every_problem_is_reported_at_once():
+    problems = error_of(modified(mesh__growth_rate=3, geometry__li_thickness_um=-1)).count("\n  - ")
+    assert problems == 2
+
+
+def test_snakemake_stops_at_start_up(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(modified(geometry__channel_depth_um=900)))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad), "--cores", "1"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "'geometry.channel_depth_um' = 900 is too deep" in run.stdout + run.stderr
+    assert not (ROOT / "results" / "quick" / "geometry" / "never").exists()

@@ -1,0 +1,63 @@
+"""The workflow plans the expected jobs, lints clean, and the set-up command is idempotent."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SNAKEMAKE, *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output[output.index("Job stats:"):]
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
+
+
+def test_dry_run_plans_one_geometry_job_per_default_geometry():
+    run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules")
+    assert run.returncode == 0, run.stderr
+    counts = job_counts(run.stdout + run.stderr)
+    assert counts["geometry"] == 5  # planar + 4 grids
+    assert counts["all"] == 1
+
+
+def test_paper_config_plans_six_geometries():
+    run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules", "--configfile", "config/paper.yaml")
+    assert run.returncode == 0, run.stderr
+    assert job_counts(run.stdout + run.stderr)["geometry"] == 6
+
+
+def test_lint_is_clean():
+    run = snakemake("--lint")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Congratulations, your workflow is in a good condition!" in run.stdout + run.stderr
+
+
+def test_setup_is_idempotent():
+    """With the environment in place, the set-up step neither reinstalls nor touches it."""
+    venv = Path(os.environ.get("LISSE_VENV", ROOT / ".venv"))
+    stamp = venv / ".lisse-environment"
+    before = stamp.stat().st_mtime_ns
+    run = subprocess.run([str(ROOT / "scripts" / "lisse"), "setup"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "environment up to date" in run.stderr
+    assert "creating the environment" not in run.stderr
+    assert stamp.stat().st_mtime_ns == before
+
+
+def test_setup_names_the_missing_prerequisite(tmp_path):
+    """No Python >= 3.12 anywhere: a clear message, and no half-made environment."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LISSE_VENV": str(tmp_path / "venv")}
+    run = subprocess.run([str(ROOT / "scripts" / "lisse"), "setup"], capture_output=True, text=True, env=env)
+    if run.returncode == 0:  # this machine has a system Python >= 3.12 on /usr/bin
+        return
+    assert "no Python >= 3.12 found" in run.stderr
+    assert not (tmp_path / "venv").exists()
