@@ -126,3 +126,26 @@ def test_snakemake_stops_at_start_up(tmp_path):
     assert run.returncode != 0
     assert "'geometry.channel_depth_um' = 900 is too deep" in run.stdout + run.stderr
     assert not (ROOT / "results" / "quick" / "geometry" / "never").exists()
+
+
+def test_experiment_channel_width_adds_a_geometry(tmp_path):
+    experiments = tmp_path / "mine.csv"
+    experiments.write_text((ROOT / "config" / "experiments.csv").read_text()
+                           + "grid75,75,0.4,1.0,40,short,ccd,my lab,new width and temperature\n")
+    study = load_study(modified(experiments__file=str(experiments)))
+    labels = [case.label for case in study.geometries.values()]
+    assert "grid75" in labels and "grid75" not in [f"grid{w}" for w in DEFAULT["geometry"]["channel_widths_um"]]
+    temperatures = {run["temperature"] for run in study.electrochemistry.values()}
+    assert temperatures == {25 + 273.15, 40 + 273.15}
+
+
+def test_experiment_geometry_gets_the_same_checks(tmp_path):
+    experiments = tmp_path / "mine.csv"
+    experiments.write_text((ROOT / "config" / "experiments.csv").read_text() + "grid8,8,0.4,1.0,25,short,ccd,lab,\n")
+    message = error_of(modified(experiments__file=str(experiments)))
+    assert "'mesh.interface_element_um' = 5 is larger than the feature" in message and "comes from" in message
+
+
+def test_calibration_pressure_outside_solved_pressures():
+    assert "'stability.calibration_pressure_MPa' = 10 lies outside the solved pressures: allowed 0.5 to 2" in error_of(
+        modified(stability__calibration_pressure_MPa=10))

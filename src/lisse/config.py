@@ -17,8 +17,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import jsonschema
+import pandas as pd
 import yaml
 
+from lisse.experiments import channel_widths_um, read_experiments
 from lisse.geometry import CellGeometry, MeshSizing
 
 UM = 1e-6
@@ -145,6 +147,21 @@ def _cross_key_problems(config: dict) -> list[str]:
     if g["planar"] and g["lateral_extent"] != "pellet" and h > g["planar_width_um"] / 4:
         problems.append(f"config key 'mesh.interface_element_um' = {h:g} is larger than the planar slice resolves: "
                         f"allowed <= {g['planar_width_um'] / 4:g} um (a quarter of geometry.planar_width_um)")
+    condition = config["mechanics"]["lateral_condition"]
+    if (g["lateral_extent"] == "pellet") != (condition == "free"):
+        needed = "free" if g["lateral_extent"] == "pellet" else "uniform_edge"
+        problems.append(f"config key 'mechanics.lateral_condition' = {condition!r} does not fit "
+                        f"geometry.lateral_extent = {g['lateral_extent']!r}: allowed {needed!r} (the pellet slice ends at "
+                        "the free rim; a unit cell or periods slice sits inside a wide foil and its edge moves as one)")
+    st, pressures = config["stability"], config["mechanics"]["stack_pressures_MPa"]
+    if st["calibrate"] and not min(pressures) <= st["calibration_pressure_MPa"] <= max(pressures):
+        problems.append(f"config key 'stability.calibration_pressure_MPa' = {st['calibration_pressure_MPa']:g} lies outside "
+                        f"the solved pressures: allowed {min(pressures):g} to {max(pressures):g} "
+                        "(mechanics.stack_pressures_MPa)")
+    for key in ("current_range_mA_cm2", "pressure_range_MPa"):
+        low, high = st[key]
+        if low >= high:
+            problems.append(f"config key 'stability.{key}' = {st[key]}: allowed [low, high] with low < high")
     if not g["planar"] and not g["channel_widths_um"]:
         problems.append("config keys 'geometry.planar' = false and 'geometry.channel_widths_um' = []: no geometry to build; "
                         "allowed: planar true or at least one channel width")
@@ -192,10 +209,72 @@ class Study:
     name: str
     config: dict  # validated, defaults filled, lab units
     geometries: dict[str, GeometryCase]  # id -> case
+    electrochemistry: dict[str, dict]  # run id -> SI parameters of lisse.electrochemistry (+ petsc_options)
+    mechanics: dict[str, dict]  # run id -> SI parameters of lisse.mechanics (+ petsc_options)
+    experiments: pd.DataFrame  # checked experiments table
 
     @property
     def results(self) -> str:
         return f"results/{self.name}"
+
+
+def kelvin(celsius: float) -> float:
+    return celsius + 273.15
+
+
+def electrochemistry_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
+    """One run per applied current density and temperature (the study's and any experiment's:
+    the conductivity, hence the current distribution, depends on T); the id names i and T and
+    digests the rest."""
+    ec = config["electrochemistry"]
+    runs = {}
+    for temperature in sorted({config["temperature_C"], *temperatures_C}):
+        runs.update(_electrochemistry_runs_at(ec, temperature))
+    return runs
+
+
+def _electrochemistry_runs_at(ec: dict, temperature: float) -> dict[str, dict]:
+    common = {
+        "temperature": kelvin(temperature),
+        "conductivity_ref": ec["conductivity_mS_cm"] * 0.1,  # mS/cm -> S/m
+        "reference_temperature": kelvin(ec["conductivity_reference_temperature_C"]),
+        "activation_energy": ec["conductivity_activation_energy_eV"],
+        "exchange_current_density": ec["exchange_current_density_mA_cm2"] * 10.0,  # mA/cm2 -> A/m2
+        "alpha_anodic": ec["alpha_anodic"],
+        "alpha_cathodic": ec["alpha_cathodic"],
+    }
+    digest = _digest(common, ec["petsc_options"])
+    return {f"i~{_fmt(i)}_T~{_fmt(temperature)}_{digest}":
+            {"applied_current_density": i * 10.0, **common, "petsc_options": dict(ec["petsc_options"])}
+            for i in ec["current_densities_mA_cm2"]}
+
+
+def mechanics_runs(config: dict) -> dict[str, dict]:
+    """One run per stack pressure, at the study's temperature only: at t_eval the Li is in steady
+    Norton creep, whose stress field does not depend on the prefactor eps_dot_0(T), so other
+    temperatures rescale the creep rate (Arrhenius) without a new solve.  The id names P and T
+    and digests the rest."""
+    me, temperature = config["mechanics"], config["temperature_C"]
+    common = {
+        "temperature": kelvin(temperature),
+        "youngs_modulus": me["youngs_modulus_GPa"] * 1e9,
+        "poisson_ratio": me["poisson_ratio"],
+        "creep": me["creep"],
+        "creep_rate_ref": me["creep_rate_ref_per_s"],
+        "creep_exponent": me["creep_exponent"],
+        "creep_stress_ref": me["creep_stress_ref_MPa"] * 1e6,
+        "creep_activation_energy": me["creep_activation_energy_kJ_mol"] * 1e3,
+        "reference_temperature": kelvin(me["creep_reference_temperature_C"]),
+        "recession": me["recession_um"] * UM,
+        "recession_ramp_time": me["recession_ramp_time_s"],
+        "t_eval": me["evaluation_time_h"] * 3600.0,
+        "output_times": sorted(me["output_times_s"]),
+        "lateral_condition": me["lateral_condition"],
+    }
+    digest = _digest(common, me["petsc_options"])
+    return {f"P~{_fmt(p)}_T~{_fmt(temperature)}_{digest}":
+            {"stack_pressure": p * 1e6, **common, "petsc_options": dict(me["petsc_options"])}
+            for p in me["stack_pressures_MPa"]}
 
 
 def geometry_cases(config: dict, extra_channel_widths_um: tuple[float, ...] = ()) -> list[GeometryCase]:
@@ -219,8 +298,24 @@ def geometry_cases(config: dict, extra_channel_widths_um: tuple[float, ...] = ()
 def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
     """Validate ``config`` (a Snakemake ``config`` dict or a parsed YAML) and build the study."""
     config = validate_config(config, read_schema(schema_path))
-    cases = geometry_cases(config)
-    return Study(name=config["study"], config=config, geometries={case.id: case for case in cases})
+    experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"])
+    cases = geometry_cases(config, extra_channel_widths_um=channel_widths_um(experiments))
+    problems = [problem for case in cases for problem in _case_problems(config, case)]
+    if problems:
+        raise ConfigError(problems)
+    return Study(name=config["study"], config=config, geometries={case.id: case for case in cases},
+                 electrochemistry=electrochemistry_runs(config, tuple(experiments["temperature_C"])),
+                 mechanics=mechanics_runs(config), experiments=experiments)
+
+
+def _case_problems(config: dict, case: GeometryCase) -> list[str]:
+    """Geometries added by the experiments file must satisfy the same checks as configured ones."""
+    if case.label == "planar" or case.channel_width_um in config["geometry"]["channel_widths_um"]:
+        return []
+    probe = copy.deepcopy(config)
+    probe["geometry"]["channel_widths_um"] = [case.channel_width_um]
+    return [f"{problem} (channel width {case.channel_width_um:g} um comes from {config['experiments']['file']})"
+            for problem in _cross_key_problems(probe)]
 
 
 def load_study_file(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:

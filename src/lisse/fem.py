@@ -94,3 +94,43 @@ def load_body(mesh_data: gmshio.MeshData, cell_group: str) -> Body:
 
 def _union_over_ranks(comm: MPI.Comm, items: set[int]) -> set[int]:
     return set().union(*comm.allgather(items))
+
+
+def write_vtu(path: str | Path, functions: dict[str, "fem.Function"]) -> None:
+    """Gather Lagrange functions of one space to rank 0 and write them as a single ``.vtu``.
+
+    VTX (``.bp``) is the ParaView output; this small serial file is what the
+    workflow's own figures read with pyvista.  All functions must share a space.
+    """
+    import pyvista as pv
+    from dolfinx import plot
+
+    space = next(iter(functions.values())).function_space
+    mesh = space.mesh
+    topology, cell_types, points = plot.vtk_mesh(space)
+    n_owned = mesh.topology.index_map(mesh.topology.dim).size_local
+    nodes_per_cell = topology[0]
+    cells = topology.reshape(-1, nodes_per_cell + 1)[:n_owned, 1:]
+    values = {name: f.x.array.reshape(len(points), -1) for name, f in functions.items()}
+    gathered = mesh.comm.gather((cells, cell_types[:n_owned], points, values), root=0)
+    if mesh.comm.rank != 0:
+        return
+    offset, all_cells, all_types, all_points = 0, [], [], []
+    all_values = {name: [] for name in functions}
+    for cells_r, types_r, points_r, values_r in gathered:
+        all_cells.append(cells_r + offset)
+        all_types.append(types_r)
+        all_points.append(points_r)
+        for name in functions:
+            all_values[name].append(values_r[name])
+        offset += len(points_r)
+    cells = np.concatenate(all_cells)
+    vtk_cells = np.hstack([np.full((len(cells), 1), cells.shape[1]), cells]).ravel()
+    grid = pv.UnstructuredGrid(vtk_cells, np.concatenate(all_types), np.concatenate(all_points))
+    for name, parts in all_values.items():
+        data = np.concatenate(parts)
+        if data.shape[1] == 2:  # pad 2D vectors to 3D for VTK glyphs
+            data = np.hstack([data, np.zeros((len(data), 1))])
+        grid.point_data[name] = data.squeeze()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    grid.save(str(path))
