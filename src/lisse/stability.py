@@ -1,0 +1,573 @@
+"""The morphological-stability criterion of the Li/SSE interface and the (i_app, P) phase diagram.
+
+The model (SCIENCE.md, Study A, "The stability criterion"), SI units throughout:
+
+* stripping removes Li from the interface at the electrochemical strain rate
+
+      eps_dot_EC(s) = |i_loc(s)| M / (F rho h),
+
+  the local current turned into a recession speed (|i| M / (F rho)) over the
+  thickness h = delta the mechanics strips;
+* Norton creep under the stack pressure refills it at the mechanical strain rate
+
+      eps_dot_ME(s) = eps_dot_0 (sigma_e(s) / sigma_ref)^n;
+
+* the interface is stable at (i_app, P) when eps_dot_ME >= eps_dot_EC over at
+  least a fraction f_crit of the interface length.
+
+The electrochemistry does not depend on P and the mechanics does not depend on
+i_app, so one geometry is solved at N_i currents and N_P pressures and
+:class:`InterfaceResponse` interpolates between them: the normalised current
+profile i_loc(s)/i_app linearly in log(i_app), the normalised stress profile
+sigma_e(s)/P linearly in log(P).  The dense phase diagram, the critical current
+density CCD(P) and the calibration of eps_dot_0 are then post-processing.
+
+Length weighting (the rule used everywhere here): between two neighbouring
+points of the interface coordinate s the log-ratio log10(eps_dot_ME/eps_dot_EC)
+is taken as linear, and the stable part of the interval is the exact part where
+that line is >= 0.  The stable fraction is thus continuous in i_app, P and
+eps_dot_0 (a point-indicator rule would make it a staircase), which keeps the
+CCD and the calibration root well posed; on a uniform (planar) profile it
+reduces to the indicator, 0 or 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from lisse.constants import FARADAY, GAS_CONSTANT, LI_DENSITY, LI_MOLAR_MASS
+
+# SCIENCE.md, Study A, "The stability criterion"
+STRIPPED_THICKNESS = 1e-6  # m, h = delta, the interface recession the mechanics imposes
+CRITICAL_FRACTION = 0.5  # f_crit (choice)
+
+# SCIENCE.md, Study A, "Mechanics": Norton creep of Li (Narayan & Anand 2018, fitted to LePage et al. 2019)
+CREEP_STRESS_REF = 0.95e6  # Pa, sigma_ref
+CREEP_EXPONENT = 6.6  # n
+CREEP_ACTIVATION_ENERGY = 37e3  # J/mol, Q
+REFERENCE_TEMPERATURE = 298.15  # K (25 °C), where eps_dot_0 is quoted
+
+# Strain rates are floored here before taking logs, so a point with zero current
+# (or zero stress) gives a large finite log-ratio instead of +-inf/NaN.
+RATE_FLOOR = 1e-300  # 1/s
+
+CCD_STATUSES = ("converged", "stable_throughout", "unstable_throughout")
+
+
+# --------------------------------------------------------------------------------------
+# Strain rates
+# --------------------------------------------------------------------------------------
+
+
+def electrochemical_strain_rate(current_density, molar_mass=LI_MOLAR_MASS, density=LI_DENSITY,
+                                thickness=STRIPPED_THICKNESS):
+    """eps_dot_EC = |i| M / (F rho h), 1/s, for a local current density i in A/m²."""
+    return np.abs(current_density) * molar_mass / (FARADAY * density * thickness)
+
+
+def creep_rate_prefactor(eps_dot_0_ref, temperature, reference_temperature=REFERENCE_TEMPERATURE,
+                         activation_energy=CREEP_ACTIVATION_ENERGY):
+    """Arrhenius shift of the creep prefactor: eps_dot_0(T) = eps_dot_0(T_ref) exp(-Q/R (1/T - 1/T_ref)), 1/s."""
+    return eps_dot_0_ref * np.exp(-activation_energy / GAS_CONSTANT * (1.0 / temperature - 1.0 / reference_temperature))
+
+
+def mechanical_strain_rate(von_mises, eps_dot_0, stress_ref=CREEP_STRESS_REF, exponent=CREEP_EXPONENT):
+    """Norton rate eps_dot_ME = eps_dot_0 (sigma_e / sigma_ref)^n, 1/s, for a von Mises stress sigma_e in Pa."""
+    return eps_dot_0 * (np.abs(von_mises) / stress_ref) ** exponent
+
+
+def log10_rate_ratio(eps_dot_ec, eps_dot_me):
+    """log10(eps_dot_ME / eps_dot_EC), both rates floored at RATE_FLOOR; >= 0 where creep keeps up."""
+    return _log10_rate(eps_dot_me) - _log10_rate(eps_dot_ec)
+
+
+def _log10_rate(rate):
+    return np.log10(np.maximum(rate, RATE_FLOOR))
+
+
+@dataclass(frozen=True)
+class StabilityCriterion:
+    """The constants of both strain rates and the critical fraction (SI)."""
+
+    molar_mass: float = LI_MOLAR_MASS  # kg/mol
+    density: float = LI_DENSITY  # kg/m³
+    thickness: float = STRIPPED_THICKNESS  # m
+    stress_ref: float = CREEP_STRESS_REF  # Pa
+    exponent: float = CREEP_EXPONENT
+    critical_fraction: float = CRITICAL_FRACTION
+
+    def __post_init__(self):
+        if not 0.0 < self.critical_fraction <= 1.0:
+            raise ValueError("critical_fraction must lie in (0, 1]")
+        if min(self.molar_mass, self.density, self.thickness, self.stress_ref) <= 0:
+            raise ValueError("molar_mass, density, thickness and stress_ref must be positive")
+
+    def electrochemical_rate(self, current_density):
+        return electrochemical_strain_rate(current_density, self.molar_mass, self.density, self.thickness)
+
+    def mechanical_rate(self, von_mises, eps_dot_0):
+        return mechanical_strain_rate(von_mises, eps_dot_0, self.stress_ref, self.exponent)
+
+
+# --------------------------------------------------------------------------------------
+# Length-weighted criterion
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StabilityMetrics:
+    """The criterion at one (i_app, P): stable length fraction, mean log-ratio, verdict, per-segment fractions."""
+
+    stable_fraction: float  # length fraction where eps_dot_ME >= eps_dot_EC
+    mean_log10_ratio: float  # (1/L) int log10(eps_dot_ME / eps_dot_EC) ds
+    stable: bool  # stable_fraction >= critical_fraction
+    critical_fraction: float
+    interface_length_m: float
+    segment_fractions: dict[str, float] = field(default_factory=dict)  # stable fraction of each segment's length
+    segment_lengths_m: dict[str, float] = field(default_factory=dict)
+    extrapolated: bool = False  # True when (i_app, P) lies outside the solved range (fields held, not interpolated)
+
+
+def _positive_length(r0, r1, t0, t1):
+    """Measure of {t in [t0, t1] : r0 + (r1 - r0) t >= 0}, with [t0, t1] inside [0, 1]."""
+    dr = r1 - r0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_cross = np.where(dr != 0.0, -r0 / np.where(dr != 0.0, dr, 1.0), 0.0)
+    width = t1 - t0
+    rising = np.clip(t1 - np.maximum(t0, t_cross), 0.0, width)  # r >= 0 after the crossing
+    falling = np.clip(np.minimum(t1, t_cross) - t0, 0.0, width)  # r >= 0 before the crossing
+    flat = np.where(r0 >= 0.0, width, 0.0)
+    return np.where(dr > 0.0, rising, np.where(dr < 0.0, falling, flat))
+
+
+def _stable_half_lengths(s, log_ratio):
+    """Stable length in the left and right half of every interval [s_k, s_k+1] (last axis of log_ratio).
+
+    The log-ratio is linear across each interval.  Each half belongs to the point it
+    touches, which is how intervals straddling a segment junction are shared out.
+    """
+    ds = np.diff(s)
+    r0, r1 = log_ratio[..., :-1], log_ratio[..., 1:]
+    left = ds * _positive_length(r0, r1, 0.0, 0.5)
+    right = ds * _positive_length(r0, r1, 0.5, 1.0)
+    return left, right
+
+
+def _fraction_and_mean(s, log_ratio):
+    """Stable length fraction and length-weighted (trapezoid) mean of the log-ratio, along the last axis."""
+    length = s[-1] - s[0]
+    left, right = _stable_half_lengths(s, log_ratio)
+    fraction = (left.sum(axis=-1) + right.sum(axis=-1)) / length
+    mean = (0.5 * (log_ratio[..., :-1] + log_ratio[..., 1:]) * np.diff(s)).sum(axis=-1) / length
+    return fraction, mean
+
+
+def stability_metrics(s, eps_dot_ec, eps_dot_me, f_crit=CRITICAL_FRACTION, segments=None) -> StabilityMetrics:
+    """Length-weighted criterion along the interface coordinate s (m, increasing).
+
+    fraction = |{s : eps_dot_ME >= eps_dot_EC}| / L  with the log-ratio linear between points,
+    mean     = (1/L) int log10(eps_dot_ME / eps_dot_EC) ds  (trapezoid),
+    stable   = fraction >= f_crit.
+    ``segments`` (a name per point) adds the stable fraction of each named segment.
+    """
+    s = np.asarray(s, dtype=float)
+    if s.ndim != 1 or len(s) < 2 or np.any(np.diff(s) < 0) or s[-1] <= s[0]:
+        raise ValueError("s must be an increasing 1D array of at least two points")
+    log_ratio = log10_rate_ratio(np.asarray(eps_dot_ec, dtype=float), np.asarray(eps_dot_me, dtype=float))
+    fraction, mean = _fraction_and_mean(s, log_ratio)
+    segment_fractions, segment_lengths = {}, {}
+    if segments is not None:
+        segment_fractions, segment_lengths = _segment_fractions(s, log_ratio, np.asarray(segments))
+    return StabilityMetrics(float(fraction), float(mean), bool(fraction >= f_crit), float(f_crit), float(s[-1] - s[0]),
+                            segment_fractions, segment_lengths)
+
+
+def _segment_fractions(s, log_ratio, segments):
+    if len(segments) != len(s):
+        raise ValueError("need one segment name per point of s")
+    names, first = np.unique(segments, return_index=True)
+    names = names[np.argsort(first)]  # order met along s
+    code = {name: k for k, name in enumerate(names)}
+    point_code = np.array([code[name] for name in segments])
+    left, right = _stable_half_lengths(s, log_ratio)
+    half = 0.5 * np.diff(s)
+    stable = (np.bincount(point_code[:-1], left, len(names)) + np.bincount(point_code[1:], right, len(names)))
+    total = np.bincount(point_code[:-1], half, len(names)) + np.bincount(point_code[1:], half, len(names))
+    fractions = {str(n): float(stable[k] / total[k]) if total[k] > 0 else math.nan for k, n in enumerate(names)}
+    return fractions, {str(n): float(total[k]) for k, n in enumerate(names)}
+
+
+# --------------------------------------------------------------------------------------
+# Interface fields of one geometry as functions of (i_app, P)
+# --------------------------------------------------------------------------------------
+
+
+def _log_interpolation_weights(solved, values):
+    """Brackets k, k+1 and weight w of each value between the solved ones, linear in log.
+
+    f(value) = (1 - w) f_k + w f_k+1.  Outside the solved range w is clamped to 0 or 1
+    (the nearest solved profile is held) and the value is flagged.
+    """
+    values = np.asarray(values, dtype=float)
+    if np.any(values <= 0):
+        raise ValueError("current densities and pressures must be positive (they are interpolated in log)")
+    outside = (values < solved[0]) | (values > solved[-1])
+    if len(solved) == 1:
+        zero = np.zeros(values.shape, dtype=int)
+        return zero, zero, np.zeros(values.shape), outside
+    x, xs = np.log(values), np.log(solved)
+    k = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(solved) - 2)
+    w = np.clip((x - xs[k]) / (xs[k + 1] - xs[k]), 0.0, 1.0)
+    return k, k + 1, w, outside
+
+
+def _scaled_profiles(solved, profiles, values):
+    """Profiles at ``values`` (rows), each solved profile scaled by value/solved before blending.
+
+    Blending profile_k * (value/solved_k) is blending the normalised profile
+    profile_k/solved_k and multiplying by the value, but it returns the solved
+    profile bit for bit at a solved value (w = 0 or 1 and value/solved_k = 1).
+    """
+    values = np.asarray(values, dtype=float)
+    k0, k1, w, outside = _log_interpolation_weights(solved, values)
+    scale0, scale1 = (values / solved[k0])[..., None], (values / solved[k1])[..., None]
+    w = w[..., None]
+    return (1.0 - w) * profiles[k0] * scale0 + w * profiles[k1] * scale1, outside
+
+
+def _merge_duplicate_points(s, values):
+    """Average values sampled more than once at the same s (e.g. discontinuous fields at a shared node)."""
+    frame = pd.DataFrame({"s": s, "v": values}).groupby("s", sort=True)["v"].mean()
+    return frame.index.to_numpy(dtype=float), frame.to_numpy(dtype=float)
+
+
+@dataclass(frozen=True)
+class StabilityMap:
+    """The criterion over a dense (i_app, P) grid; 2D arrays indexed [i, P]."""
+
+    current_densities: np.ndarray  # A/m², shape (n_i,)
+    pressures: np.ndarray  # Pa, shape (n_P,)
+    stable_fraction: np.ndarray  # (n_i, n_P)
+    mean_log10_ratio: np.ndarray  # (n_i, n_P)
+    stable: np.ndarray  # bool (n_i, n_P)
+    extrapolated: np.ndarray  # bool (n_i, n_P): outside the solved currents or pressures
+    critical_fraction: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table, one row per grid point."""
+        i, p = np.meshgrid(self.current_densities, self.pressures, indexing="ij")
+        return pd.DataFrame({
+            "current_density_A_m2": i.ravel(),
+            "pressure_Pa": p.ravel(),
+            "stable_fraction": self.stable_fraction.ravel(),
+            "mean_log10_ratio": self.mean_log10_ratio.ravel(),
+            "stable": self.stable.ravel(),
+            "extrapolated": self.extrapolated.ravel(),
+        })
+
+
+@dataclass(frozen=True)
+class CriticalCurrent:
+    """CCD(P): the largest stable i_app in the bracket, found by bisection in log i.
+
+    status "converged": the stable/unstable boundary lies inside the bracket;
+    "stable_throughout": stable at the upper bound, value = that bound (the CCD is at least this);
+    "unstable_throughout": unstable at the lower bound, value = NaN (no stable current in the bracket).
+    """
+
+    current_density_A_m2: float
+    pressure_Pa: float
+    status: str
+    iterations: int
+    bracket_A_m2: tuple[float, float]
+    extrapolated: bool  # the answer relies on fields held outside the solved range
+
+
+class InterfaceResponse:
+    """Interface fields of ONE geometry as functions of (i_app, P), from its solved tables.
+
+    Holds the local current density at the solved currents and the von Mises stress at
+    the solved pressures, all on one common interface coordinate: the union of every
+    table's sampling points within the range of s all tables cover.  Both solvers
+    return nodal values of fields that are piecewise linear along the interface, so on
+    the union each field's own linear interpolant is represented exactly: no table
+    loses resolution and none is given more than it has.  Each point keeps the
+    segment name its table gave it (electrochemistry first).
+
+    Between solved values, i_loc(s)/i_app is interpolated linearly in log(i_app) and
+    sigma_e(s)/P linearly in log(P); outside, the nearest solved normalised profile
+    is held and the result is flagged ``extrapolated``.
+    """
+
+    def __init__(self, s, segments, currents, current_profiles, pressures, stress_profiles):
+        self.s = np.asarray(s, dtype=float)
+        self.segments = np.asarray(segments).astype(str)
+        self.currents = np.asarray(currents, dtype=float)
+        self.pressures = np.asarray(pressures, dtype=float)
+        self.current_profiles = np.asarray(current_profiles, dtype=float)
+        self.stress_profiles = np.asarray(stress_profiles, dtype=float)
+        n = len(self.s)
+        if n < 2 or np.any(np.diff(self.s) <= 0) or len(self.segments) != n:
+            raise ValueError("s must be strictly increasing (>= 2 points) with one segment name per point")
+        for name, solved, profiles in (("currents", self.currents, self.current_profiles),
+                                       ("pressures", self.pressures, self.stress_profiles)):
+            if len(solved) == 0 or np.any(solved <= 0) or np.any(np.diff(solved) <= 0):
+                raise ValueError(f"{name} must be positive, strictly increasing and not empty")
+            if profiles.shape != (len(solved), n):
+                raise ValueError(f"{name} profiles must have shape {(len(solved), n)}, not {profiles.shape}")
+
+    @classmethod
+    def from_tables(cls, electrochemistry: Mapping[float, pd.DataFrame], mechanics: Mapping[float, pd.DataFrame],
+                    time_s: float | None = None) -> InterfaceResponse:
+        """Build from {i_app (A/m²): electrochemistry interface table} and {P (Pa): mechanics interface table}.
+
+        Mechanics rows are taken at ``time_s`` (default: each table's largest time, t_eval).
+        """
+        if not electrochemistry or not mechanics:
+            raise ValueError("need at least one electrochemistry and one mechanics table")
+        currents = np.array(sorted(electrochemistry), dtype=float)
+        pressures = np.array(sorted(mechanics), dtype=float)
+        ec_tables = [electrochemistry[i] for i in sorted(electrochemistry)]
+        me_tables = [_rows_at_time(mechanics[p], time_s) for p in sorted(mechanics)]
+        samples = ([(t["s_m"].to_numpy(float), t["current_density_A_m2"].to_numpy(float)) for t in ec_tables]
+                   + [(t["s_m"].to_numpy(float), t["von_mises_Pa"].to_numpy(float)) for t in me_tables])
+        s_lo = max(s.min() for s, _ in samples)
+        s_hi = min(s.max() for s, _ in samples)
+        if not s_hi > s_lo:
+            raise ValueError("the electrochemistry and mechanics tables share no interface range")
+        labelled = pd.concat([t[["s_m", "segment"]] for t in ec_tables + me_tables], ignore_index=True)
+        labelled = labelled[(labelled["s_m"] >= s_lo) & (labelled["s_m"] <= s_hi)]
+        labelled = labelled.drop_duplicates("s_m", keep="first").sort_values("s_m", kind="stable")
+        s = labelled["s_m"].to_numpy(float)
+        profiles = [np.interp(s, *_merge_duplicate_points(s_k, v_k)) for s_k, v_k in samples]
+        return cls(s, labelled["segment"].to_numpy(str), currents, np.array(profiles[:len(currents)]),
+                   pressures, np.array(profiles[len(currents):]))
+
+    @property
+    def interface_length(self) -> float:
+        return float(self.s[-1] - self.s[0])
+
+    def extrapolated(self, i_app, P):
+        """True where i_app or P lies outside the solved range."""
+        return (_log_interpolation_weights(self.currents, i_app)[3]
+                | _log_interpolation_weights(self.pressures, P)[3])
+
+    def local_current_density(self, i_app):
+        """i_loc(s) in A/m² at each i_app (rows for an array of currents)."""
+        return _scaled_profiles(self.currents, self.current_profiles, i_app)[0]
+
+    def von_mises(self, P):
+        """sigma_e(s) in Pa at each P (rows for an array of pressures)."""
+        return _scaled_profiles(self.pressures, self.stress_profiles, P)[0]
+
+    def fields(self, i_app: float, P: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(s, i_loc(s), sigma_e(s)) at one (i_app, P); s in m, i_loc in A/m², sigma_e in Pa."""
+        return self.s, self.local_current_density(float(i_app)), self.von_mises(float(P))
+
+    def strain_rate_profile(self, i_app: float, P: float, eps_dot_0: float,
+                            criterion: StabilityCriterion = StabilityCriterion()) -> pd.DataFrame:
+        """Both strain rates along the interface (for plots), one row per point of s."""
+        s, i_loc, sigma_e = self.fields(i_app, P)
+        ec, me = criterion.electrochemical_rate(i_loc), criterion.mechanical_rate(sigma_e, eps_dot_0)
+        return pd.DataFrame({"s_m": s, "segment": self.segments, "current_density_A_m2": i_loc,
+                             "von_mises_Pa": sigma_e, "eps_dot_ec_1_s": ec, "eps_dot_me_1_s": me,
+                             "log10_ratio": log10_rate_ratio(ec, me)})
+
+    def metrics(self, i_app: float, P: float, eps_dot_0: float,
+                criterion: StabilityCriterion = StabilityCriterion()) -> StabilityMetrics:
+        """The criterion at one (i_app, P) with per-segment fractions; eps_dot_0 in 1/s at the working temperature."""
+        s, i_loc, sigma_e = self.fields(i_app, P)
+        eps_dot_ec, eps_dot_me = criterion.electrochemical_rate(i_loc), criterion.mechanical_rate(sigma_e, eps_dot_0)
+        result = stability_metrics(s, eps_dot_ec, eps_dot_me, criterion.critical_fraction, self.segments)
+        return replace(result, extrapolated=bool(self.extrapolated(i_app, P)))
+
+    def _log10_rates(self, i_app, P, eps_dot_0, criterion):
+        """log10 eps_dot_EC (rows per i_app) and log10 eps_dot_ME (rows per P)."""
+        ec = _log10_rate(criterion.electrochemical_rate(self.local_current_density(i_app)))
+        me = _log10_rate(criterion.mechanical_rate(self.von_mises(P), eps_dot_0))
+        return ec, me
+
+    def classify(self, i_grid, P_grid, eps_dot_0: float, criterion: StabilityCriterion = StabilityCriterion(),
+                 max_elements: int = 4_000_000) -> StabilityMap:
+        """The criterion over the grid i_grid x P_grid (arrays indexed [i, P]).
+
+        Each field is interpolated once per grid value; the log-ratio of every pair is a
+        broadcast difference, evaluated in blocks of currents of at most ``max_elements`` values.
+        """
+        i_grid = np.atleast_1d(np.asarray(i_grid, dtype=float))
+        P_grid = np.atleast_1d(np.asarray(P_grid, dtype=float))
+        log_ec, log_me = self._log10_rates(i_grid, P_grid, eps_dot_0, criterion)
+        fraction = np.empty((len(i_grid), len(P_grid)))
+        mean = np.empty_like(fraction)
+        block = max(1, max_elements // (len(P_grid) * len(self.s)))
+        for start in range(0, len(i_grid), block):
+            rows = slice(start, start + block)
+            log_ratio = log_me[None, :, :] - log_ec[rows, None, :]
+            fraction[rows], mean[rows] = _fraction_and_mean(self.s, log_ratio)
+        extrapolated = self.extrapolated(i_grid[:, None], P_grid[None, :])
+        return StabilityMap(i_grid, P_grid, fraction, mean, fraction >= criterion.critical_fraction,
+                            extrapolated, criterion.critical_fraction)
+
+    def _stable_pairs(self, i_app, P, eps_dot_0, criterion):
+        """Verdict at paired points (i_app[k], P[k])."""
+        log_ec, log_me = self._log10_rates(i_app, P, eps_dot_0, criterion)
+        fraction, _ = _fraction_and_mean(self.s, log_me - log_ec)
+        return fraction >= criterion.critical_fraction
+
+    def _critical_currents(self, P, eps_dot_0, i_bounds, criterion, rtol):
+        """Vectorised bisection in log i for every pressure at once."""
+        i_lo, i_hi = map(float, i_bounds)
+        if not 0 < i_lo < i_hi:
+            raise ValueError("i_bounds must be (low, high) with 0 < low < high")
+        P = np.atleast_1d(np.asarray(P, dtype=float))
+        stable_lo = self._stable_pairs(np.full(P.shape, i_lo), P, eps_dot_0, criterion)
+        stable_hi = self._stable_pairs(np.full(P.shape, i_hi), P, eps_dot_0, criterion)
+        lo, hi = np.full(P.shape, math.log(i_lo)), np.full(P.shape, math.log(i_hi))
+        iterations = max(0, math.ceil(math.log2((hi[0] - lo[0]) / rtol)))
+        for _ in range(iterations):
+            mid = 0.5 * (lo + hi)
+            stable = self._stable_pairs(np.exp(mid), P, eps_dot_0, criterion)
+            lo, hi = np.where(stable, mid, lo), np.where(stable, hi, mid)
+        ccd = np.exp(lo)  # largest current known to be stable
+        status = np.where(stable_hi, "stable_throughout", np.where(stable_lo, "converged", "unstable_throughout"))
+        ccd = np.where(stable_hi, i_hi, np.where(stable_lo, ccd, np.nan))
+        extrapolated = self.extrapolated(np.where(np.isfinite(ccd), ccd, i_lo), P)
+        return P, ccd, status, iterations, extrapolated
+
+    def critical_current_density(self, P: float, eps_dot_0: float, i_bounds: tuple[float, float],
+                                 criterion: StabilityCriterion = StabilityCriterion(),
+                                 rtol: float = 1e-10) -> CriticalCurrent:
+        """CCD(P) = the largest stable i_app in i_bounds (A/m²), to relative tolerance ``rtol``.
+
+        Assumes the verdict changes once across the bracket (stable below, unstable above),
+        which holds when more current never raises the stable fraction.
+        """
+        P_arr, ccd, status, iterations, extrapolated = self._critical_currents(P, eps_dot_0, i_bounds, criterion, rtol)
+        return CriticalCurrent(float(ccd[0]), float(P_arr[0]), str(status[0]),
+                               iterations if status[0] == "converged" else 0,
+                               (float(i_bounds[0]), float(i_bounds[1])), bool(extrapolated[0]))
+
+    def boundary_curve(self, P_grid, eps_dot_0: float, i_bounds: tuple[float, float],
+                       criterion: StabilityCriterion = StabilityCriterion(), rtol: float = 1e-10) -> pd.DataFrame:
+        """CCD(P) over P_grid (Pa): the stable/unstable boundary of the phase diagram, one row per pressure."""
+        P_arr, ccd, status, _, extrapolated = self._critical_currents(P_grid, eps_dot_0, i_bounds, criterion, rtol)
+        return pd.DataFrame({"pressure_Pa": P_arr, "critical_current_density_A_m2": ccd,
+                             "status": status, "extrapolated": extrapolated})
+
+
+def _rows_at_time(table: pd.DataFrame, time_s: float | None) -> pd.DataFrame:
+    """Rows of a mechanics table at ``time_s`` (default: the largest time, t_eval), sorted by s."""
+    times = table["time_s"].to_numpy(float)
+    target = times.max() if time_s is None else float(time_s)
+    rows = table[np.isclose(times, target, rtol=1e-9, atol=0.0)]
+    if rows.empty:
+        raise ValueError(f"no mechanics rows at t = {target} s; times present: {sorted(set(times))}")
+    return rows.sort_values("s_m", kind="stable")
+
+
+# --------------------------------------------------------------------------------------
+# Calibration of eps_dot_0
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """eps_dot_0 such that the predicted CCD(P) equals the target."""
+
+    eps_dot_0: float  # 1/s, at the temperature the response was solved at
+    bracket: tuple[float, float]  # 1/s, the eps_dot_0 bracket searched
+    residual: float  # CCD(eps_dot_0) / target - 1
+    iterations: int
+    critical_current_density_A_m2: float
+    target_ccd_A_m2: float
+    pressure_Pa: float
+
+
+def find_root_illinois(g: Callable[[float], float], a: float, b: float, xtol: float = 1e-12, ftol: float = 0.0,
+                       max_iterations: int = 200) -> tuple[float, int]:
+    """Root of g in [a, b] (g(a), g(b) of opposite signs) by the Illinois method.
+
+    Regula falsi keeps a bracket; Illinois halves the stale end's value so the bracket
+    shrinks from both sides; a bisection step is forced whenever two steps failed to
+    halve the bracket, so convergence is never slower than bisection's.
+    Returns (root, number of evaluations of g after the two end points).
+    """
+    ga, gb = g(a), g(b)
+    if ga == 0:
+        return a, 0
+    if gb == 0:
+        return b, 0
+    if np.sign(ga) == np.sign(gb):
+        raise ValueError(f"g does not change sign on [{a}, {b}]: g(a) = {ga}, g(b) = {gb}")
+    side, widths = 0, [b - a]  # bracket width after each step
+    for iteration in range(1, max_iterations + 1):
+        stalled = len(widths) >= 3 and widths[-1] > 0.5 * widths[-3]
+        x = 0.5 * (a + b) if stalled else (a * gb - b * ga) / (gb - ga)
+        if not a < x < b:  # regula falsi can land on an end in floating point
+            x = 0.5 * (a + b)
+        gx = g(x)
+        if gx == 0 or abs(gx) <= ftol:
+            return x, iteration
+        if np.sign(gx) == np.sign(gb):
+            b, gb = x, gx
+            if side == -1:
+                ga *= 0.5
+            side = -1
+        else:
+            a, ga = x, gx
+            if side == +1:
+                gb *= 0.5
+            side = +1
+        widths.append(b - a)
+        if b - a <= xtol:
+            return x, iteration
+    raise RuntimeError(f"no convergence in {max_iterations} iterations; bracket [{a}, {b}]")
+
+
+def calibrate_creep_prefactor(response: InterfaceResponse, target_ccd: float, pressure: float,
+                              bracket: tuple[float, float] = (1e-9, 1e3),
+                              criterion: StabilityCriterion = StabilityCriterion(),
+                              current_bounds: tuple[float, float] | None = None,
+                              xtol: float = 1e-12, ccd_rtol: float = 1e-13) -> CalibrationResult:
+    """eps_dot_0 (1/s) such that CCD(pressure; eps_dot_0) = target_ccd (A/m²), usually on the planar cell.
+
+    Solves g(x) = ln(CCD(e^x) / target) = 0 in x = ln eps_dot_0 by the Illinois method.
+    eps_dot_ME is proportional to eps_dot_0, so the stable fraction, and with it the CCD,
+    never decreases with eps_dot_0 and the root is unique.  When the CCD leaves
+    ``current_bounds`` (default target x/÷ 1e6) the bound stands in for it: it has the
+    right sign, which is all the bracketing needs.
+    """
+    target_ccd, pressure = float(target_ccd), float(pressure)
+    if current_bounds is None:
+        current_bounds = (target_ccd * 1e-6, target_ccd * 1e6)
+    if not current_bounds[0] < target_ccd < current_bounds[1]:
+        raise ValueError("target_ccd must lie inside current_bounds")
+    if not 0 < bracket[0] < bracket[1]:
+        raise ValueError("bracket must be (low, high) with 0 < low < high")
+
+    def ccd(eps_dot_0):
+        result = response.critical_current_density(pressure, eps_dot_0, current_bounds, criterion, ccd_rtol)
+        return current_bounds[0] if result.status == "unstable_throughout" else result.current_density_A_m2
+
+    def log_mismatch(x):
+        return math.log(ccd(math.exp(x)) / target_ccd)
+
+    x, iterations = find_root_illinois(log_mismatch, math.log(bracket[0]), math.log(bracket[1]), xtol=xtol,
+                                       ftol=10 * ccd_rtol)
+    eps_dot_0 = math.exp(x)
+    predicted = ccd(eps_dot_0)
+    return CalibrationResult(eps_dot_0, (float(bracket[0]), float(bracket[1])), predicted / target_ccd - 1.0,
+                             iterations, predicted, target_ccd, pressure)
+
+
+__all__ = [
+    "CCD_STATUSES", "CRITICAL_FRACTION", "CalibrationResult", "CriticalCurrent", "InterfaceResponse",
+    "StabilityCriterion", "StabilityMap", "StabilityMetrics", "calibrate_creep_prefactor", "creep_rate_prefactor",
+    "electrochemical_strain_rate", "find_root_illinois", "log10_rate_ratio", "mechanical_strain_rate",
+    "stability_metrics",
+]
