@@ -32,8 +32,23 @@ mirror plane (mid-channel, x = 0) toward the land.  A planar cell has only
 
 
 def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, gdim: int = 2) -> gmshio.MeshData:
-    """Read a workflow ``.msh`` file (coordinates in metres); rank 0 reads, all ranks share."""
-    return gmshio.read_from_msh(str(path), comm, rank=0, gdim=gdim)
+    """Read a workflow ``.msh`` file (coordinates in metres); rank 0 reads and distributes.
+
+    Same as ``dolfinx.io.gmsh.read_from_msh`` but with gmsh's terminal output off, so the
+    solver logs carry only the solver's own lines.
+    """
+    import gmsh
+
+    if comm.rank != 0:
+        return gmshio.model_to_mesh(None, comm, 0, gdim=gdim)
+    gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.model.add("mesh")
+        gmsh.merge(str(path))
+        return gmshio.model_to_mesh(gmsh.model, comm, 0, gdim=gdim)
+    finally:
+        gmsh.finalize()
 
 
 @dataclass

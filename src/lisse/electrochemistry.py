@@ -1,0 +1,573 @@
+"""Steady electrolyte potential in the SSE with Butler–Volmer kinetics at the Li/SSE interface.
+
+The model (SCIENCE.md, Study A, "Electrochemistry"), SI units throughout:
+
+* In the SSE body, a single-ion conductor with no concentration gradients, the
+  current density is Ohmic, ``j = -sigma grad(phi)``, and conserved,
+  ``div(j) = 0``; ``sigma`` follows an Arrhenius law in temperature.
+* The Li electrode is an electronic conductor at ``phi_s = 0`` (the stripping
+  electrode).  Across the Li/SSE interface the normal current density
+  ``i_n`` (positive when Li+ leaves the Li into the SSE, i.e. stripping)
+  follows Butler–Volmer in the overpotential ``eta = phi_s - phi`` (E_eq = 0).
+* Galvanostatic control: a uniform normal current density ``i_app`` leaves
+  through the SSE mid-plane; the lateral edges are insulating (mirror planes).
+
+Multiplying ``div(j) = 0`` by a test function ``v`` and integrating by parts
+over the SSE, with ``j.n = -i_n`` on the interface (current enters the SSE) and
+``j.n = i_app`` on the mid-plane (current leaves), gives the weak form
+
+    (sigma grad(phi), grad(v))  -  <i_n(eta), v>_interface  +  <i_app, v>_midplane  =  0.
+
+Nothing pins ``phi`` but the Butler–Volmer term, which is strictly monotone
+in ``phi``, so the problem is well posed without a Dirichlet condition.
+
+By the mid-plane symmetry of the symmetric Li | SSE | Li cell, the cell voltage
+is twice the half-cell drop, ``2 * (phi_s - mean(phi on the mid-plane))``.
+"""
+
+from __future__ import annotations
+
+import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import ufl
+from dolfinx import fem, io
+from dolfinx.fem.petsc import LinearProblem, NonlinearProblem
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
+from lisse.fem import Body, load_body, load_mesh, write_vtu
+from lisse.interface import InterfaceProfile
+
+logger = logging.getLogger(__name__)
+
+# Above this many DOFs the default linear solver switches from MUMPS LU to CG + GAMG.
+# Sparse LU in 2D costs O(N^1.5) time and O(N log N) memory, multigrid-preconditioned CG
+# about O(N): benchmarks/electrochemistry.py measured equal times at 1e4 DOFs, GAMG 1.5x
+# faster at 4e4 and 2x faster in 40 % of the memory at 1.1e6 (~20 us/DOF flat).  The
+# workflow's meshes (< 2e4 DOFs) stay on the direct solver, which has no tolerance to tune.
+DIRECT_SOLVER_MAX_DOFS = 50_000
+
+INTERFACE_COLUMNS = (
+    "s_m",
+    "x_m",
+    "y_m",
+    "segment",
+    "current_density_A_m2",
+    "current_density_normalised",
+    "overpotential_V",
+    "electrolyte_potential_V",
+)
+
+
+# --------------------------------------------------------------------------------------
+# Parameters and constitutive laws
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElectrochemistryParameters:
+    """Inputs of one electrochemistry solve, SI units."""
+
+    applied_current_density: float  # A/m², leaves through the SSE mid-plane
+    temperature: float = 298.15  # K
+    conductivity_ref: float = 0.079  # S/m (0.79 mS/cm) at reference_temperature
+    reference_temperature: float = 298.15  # K
+    activation_energy: float = 0.24  # eV
+    exchange_current_density: float = 10.0  # A/m² (1 mA/cm²)
+    alpha_anodic: float = 0.5
+    alpha_cathodic: float = 0.5
+    # P2 by default: more accurate per DOF here.  On the 200 um grid (i_app = 5 A/m²),
+    # against P2 on a 2x finer mesh: P2 on the 5 um test mesh (2.3k DOFs) is off by 2e-5
+    # in cell voltage and 5e-5 in the channel-floor mean current, P1 on the finer mesh
+    # (2.1k DOFs) by 5e-5 and 2e-4.  The flux field for plots is then piecewise linear, not
+    # piecewise constant.  Workflow-size solves take < 0.3 s either way.
+    element_degree: int = 2
+
+    def __post_init__(self):
+        if self.temperature <= 0 or self.reference_temperature <= 0:
+            raise ValueError("temperatures must be positive (kelvin)")
+        if self.conductivity_ref <= 0 or self.exchange_current_density <= 0:
+            raise ValueError("conductivity_ref and exchange_current_density must be positive")
+        if self.alpha_anodic <= 0 or self.alpha_cathodic <= 0:
+            raise ValueError("transfer coefficients must be positive")
+        if int(self.element_degree) != self.element_degree or self.element_degree < 1:
+            raise ValueError("element_degree must be a positive integer")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ElectrochemistryParameters:
+        """Build from a plain dict (e.g. parsed JSON); unknown keys are an error, not ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise KeyError(f"unknown electrochemistry parameters {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    @property
+    def conductivity(self) -> float:
+        return conductivity(self.temperature, self.conductivity_ref, self.reference_temperature, self.activation_energy)
+
+    @property
+    def thermal_voltage(self) -> float:
+        """RT/F in volts."""
+        return GAS_CONSTANT * self.temperature / FARADAY
+
+    @property
+    def charge_transfer_resistance(self) -> float:
+        """Small-signal interfacial resistance of a flat interface, RT / (F i0 (alpha_a + alpha_c)), ohm m²."""
+        return self.thermal_voltage / (self.exchange_current_density * (self.alpha_anodic + self.alpha_cathodic))
+
+
+def conductivity(temperature, conductivity_ref=0.079, reference_temperature=298.15, activation_energy=0.24):
+    """Arrhenius ionic conductivity of the SSE (S/m); activation energy in eV."""
+    return conductivity_ref * np.exp(-activation_energy / BOLTZMANN_EV * (1.0 / temperature - 1.0 / reference_temperature))
+
+
+def butler_volmer_current(overpotential, exchange_current_density, alpha_anodic, alpha_cathodic, temperature):
+    """Interfacial current density (A/m², positive = stripping) at overpotential eta = phi_s - phi.
+
+    Works on numbers/arrays and on UFL expressions alike.
+    """
+    exp = ufl.exp if isinstance(overpotential, ufl.core.expr.Expr) else np.exp
+    f = FARADAY / (GAS_CONSTANT * temperature)
+    return exchange_current_density * (exp(alpha_anodic * f * overpotential) - exp(-alpha_cathodic * f * overpotential))
+
+
+def charge_transfer_conductance(params: ElectrochemistryParameters, current_density: float = 0.0) -> float:
+    """Slope (S/m²) of the chord through the origin and the Butler–Volmer curve at ``current_density``.
+
+    At zero current it is the tangent, i0 (alpha_a + alpha_c) F / RT, the usual linearisation.
+    """
+    if current_density == 0.0:
+        return 1.0 / params.charge_transfer_resistance
+    return current_density / planar_overpotential(current_density, params)
+
+
+def planar_overpotential(current_density: float, params: ElectrochemistryParameters) -> float:
+    """Overpotential of a flat interface carrying a uniform current density (inverts Butler–Volmer)."""
+    if params.alpha_anodic == params.alpha_cathodic:
+        alpha = params.alpha_anodic
+        return params.thermal_voltage / alpha * math.asinh(current_density / (2 * params.exchange_current_density))
+    # Butler–Volmer is monotone in eta: bisection on a bracket grown until it holds the root
+    def excess(eta):
+        return butler_volmer_current(eta, params.exchange_current_density, params.alpha_anodic,
+                                     params.alpha_cathodic, params.temperature) - current_density
+    low, high = -params.thermal_voltage, params.thermal_voltage
+    while excess(low) > 0:
+        low *= 2
+    while excess(high) < 0:
+        high *= 2
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if excess(middle) < 0 else (low, middle)
+    return 0.5 * (low + high)
+
+
+def planar_cell_voltage(params: ElectrochemistryParameters, sse_half_thickness: float = 800e-6) -> float:
+    """Closed-form voltage of the symmetric planar cell: 2 (i L_half / sigma + eta(i))."""
+    i = params.applied_current_density
+    return 2 * (i * sse_half_thickness / params.conductivity + planar_overpotential(i, params))
+
+
+# --------------------------------------------------------------------------------------
+# Solver options
+# --------------------------------------------------------------------------------------
+
+
+# Linear solvers for the Newton steps.  The Jacobian is symmetric positive definite.
+DIRECT_SOLVER = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+ITERATIVE_SOLVER = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-10, "ksp_norm_type": "unpreconditioned"}
+
+
+def default_petsc_options(n_dofs: int, total_current: float, petsc_options: dict | None = None) -> dict:
+    """SNES Newton with back-tracking line search and the linear solver for the problem size.
+
+    MUMPS LU up to :data:`DIRECT_SOLVER_MAX_DOFS`, CG + GAMG above.  A user's ``pc_type``
+    picks the matching preset instead (``lu`` -> :data:`DIRECT_SOLVER`, ``gamg`` ->
+    :data:`ITERATIVE_SOLVER`, anything else -> no linear defaults), then the user's
+    options override everything.
+    """
+    user = dict(petsc_options or {})
+    if "pc_type" in user:
+        linear = {"lu": DIRECT_SOLVER, "gamg": ITERATIVE_SOLVER}.get(user["pc_type"], {})
+    else:
+        linear = DIRECT_SOLVER if n_dofs <= DIRECT_SOLVER_MAX_DOFS else ITERATIVE_SOLVER
+    return {
+        "snes_type": "newtonls",
+        "snes_linesearch_type": "bt",
+        # Residual entries are nodal current imbalances (A per metre of depth): converge
+        # to 1e-10 of the total current crossing the cell, whatever i_app is.  No relative
+        # test: relative to a poor initial residual it would accept a wrong answer.
+        "snes_atol": max(1e-10 * abs(total_current), 1e-30),
+        "snes_rtol": 0.0,
+        "snes_max_it": 50,
+        **linear,
+        **user,
+    }
+
+
+def _linear_solver_options(options: dict) -> dict:
+    """The KSP/PC part of the SNES options, for the linearised first solve."""
+    return {k: v for k, v in options.items() if k.startswith(("ksp_", "pc_", "mat_"))}
+
+
+class ElectrochemistryConvergenceError(RuntimeError):
+    """The solve did not converge (the Newton solve, or the linear solve of its initial guess)."""
+
+    def __init__(self, reason_name: str, iterations: int, residual_norm: float, params: ElectrochemistryParameters,
+                 stage: str = "Newton (SNES)"):
+        self.reason_name, self.iterations, self.residual_norm, self.stage = reason_name, iterations, residual_norm, stage
+        super().__init__(
+            f"electrochemistry {stage} solve failed: {reason_name} after {iterations} iterations, "
+            f"residual norm {residual_norm:.3e} (i_app = {params.applied_current_density:g} A/m², "
+            f"T = {params.temperature:g} K); adjust petsc_options or check the inputs"
+        )
+
+
+def snes_reason_name(reason: int) -> str:
+    return _reason_name(PETSc.SNES.ConvergedReason, reason)
+
+
+def _reason_name(reasons, reason: int) -> str:
+    names = {getattr(reasons, k): k for k in dir(reasons) if k.startswith(("CONVERGED_", "DIVERGED_"))}
+    return names.get(reason, str(reason))
+
+
+# --------------------------------------------------------------------------------------
+# The result
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ElectrochemistryResult:
+    potential: fem.Function  # electrolyte potential phi in the SSE (V)
+    interface: pd.DataFrame  # one row per interface node, sorted by s, identical on every rank
+    summary: dict  # JSON-serialisable scalars
+    parameters: ElectrochemistryParameters
+    _current_density: fem.Function | None = field(default=None, repr=False)
+
+    def current_density(self) -> fem.Function:
+        """Current density j = -sigma grad(phi) (A/m²) as a continuous vector field for plots.
+
+        L2 projection onto the potential's (vector) Lagrange space: smooth point data for
+        arrows.  The interface current in :attr:`interface` does not use it (it is Butler–
+        Volmer of the nodal potential, which is exact at the nodes).
+        """
+        if self._current_density is None:
+            V = self.potential.function_space
+            mesh = V.mesh
+            W = fem.functionspace(mesh, ("Lagrange", V.ufl_element().degree, (mesh.geometry.dim,)))
+            j, w = ufl.TrialFunction(W), ufl.TestFunction(W)
+            sigma = fem.Constant(mesh, self.parameters.conductivity)
+            flux = -sigma * ufl.grad(self.potential)
+            projection = LinearProblem(
+                ufl.inner(j, w) * ufl.dx, ufl.inner(flux, w) * ufl.dx,
+                petsc_options_prefix="ec_current_projection_",
+                petsc_options={"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12},
+            )
+            self._current_density = projection.solve()
+            self._current_density.name = "current_density"
+        return self._current_density
+
+    def write_fields(self, path: str | Path) -> None:
+        """Write the potential and the current-density vector as a VTX (ADIOS2 ``.bp``) directory for ParaView."""
+        current = self.current_density()
+        with io.VTXWriter(self.potential.function_space.mesh.comm, str(path), [self.potential, current], engine="BP4") as vtx:
+            vtx.write(0.0)
+
+    def write_vtu(self, path: str | Path) -> None:
+        """The same two fields as one serial ``.vtu`` (point data), which the workflow's figures read."""
+        write_vtu(path, {"electrolyte_potential": self.potential, "current_density": self.current_density()})
+
+
+# --------------------------------------------------------------------------------------
+# The solve
+# --------------------------------------------------------------------------------------
+
+
+def solve_electrochemistry(body: Body, profile: InterfaceProfile, params: ElectrochemistryParameters,
+                           petsc_options: dict | None = None, prefix: str = "ec_") -> ElectrochemistryResult:
+    """Solve for the electrolyte potential in the SSE body and post-process the interface current.
+
+    ``petsc_options`` override the defaults of :func:`default_petsc_options` (keys without
+    the prefix, e.g. ``{"ksp_type": "cg", "pc_type": "gamg"}``).  Raises
+    :class:`ElectrochemistryConvergenceError` if Newton does not converge.
+    """
+    t_start = time.perf_counter()
+    mesh = body.mesh
+    comm = mesh.comm
+    tdim = mesh.topology.dim
+    segments = body.interface_segments
+    if not segments or "sse_midplane" not in body.facet_groups:
+        raise KeyError(f"body lacks interface segments or sse_midplane; it has {sorted(body.facet_groups)}")
+
+    V = fem.functionspace(mesh, ("Lagrange", params.element_degree))
+    n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
+    phi = fem.Function(V, name="electrolyte_potential")
+    v = ufl.TestFunction(V)
+
+    # Constants, not floats, so one compiled form serves every current and temperature
+    sigma = fem.Constant(mesh, params.conductivity)
+    i_app = fem.Constant(mesh, float(params.applied_current_density))
+    phi_s = fem.Constant(mesh, 0.0)
+    i0 = fem.Constant(mesh, float(params.exchange_current_density))
+    alpha_a = fem.Constant(mesh, float(params.alpha_anodic))
+    alpha_c = fem.Constant(mesh, float(params.alpha_cathodic))
+    T = fem.Constant(mesh, float(params.temperature))
+
+    # The Butler–Volmer exponential is not a polynomial: fix the interface quadrature so the
+    # residual and the post-processed interface integrals use the same rule (exact discrete
+    # charge conservation).
+    quadrature_degree = 2 * params.element_degree + 2
+    ds_interface = body.ds(*segments)(degree=quadrature_degree)
+    ds_midplane = body.ds("sse_midplane")
+
+    def weak_form(interface_current):
+        eta = phi_s - phi
+        return (ufl.inner(sigma * ufl.grad(phi), ufl.grad(v)) * ufl.dx
+                - interface_current(eta, i0, alpha_a, alpha_c, T) * v * ds_interface
+                + i_app * v * ds_midplane)
+
+    F = weak_form(butler_volmer_current)
+    nominal_width = _assemble(comm, 1.0 * ds_midplane)
+    total_current = float(params.applied_current_density) * nominal_width
+    interface_length = _assemble(comm, 1.0 * ds_interface)
+    options = default_petsc_options(n_dofs, total_current, petsc_options)
+
+    problem = NonlinearProblem(F, phi, petsc_options_prefix=prefix, petsc_options=options)
+    assembly_timer = _time_snes_assembly(problem.solver)
+    t_setup = time.perf_counter()
+
+    # Start Newton from the linearised problem, i_n ~ g eta.  The slope g is the chord of the
+    # Butler–Volmer curve at the mean interface current i_app W / L, which is the tangent
+    # i0 (alpha_a + alpha_c) F / RT at low current but, unlike it, does not overshoot eta
+    # (and overflow the exponentials) at high current.
+    mean_interface_current = total_current / interface_length
+    conductance = fem.Constant(mesh, charge_transfer_conductance(params, mean_interface_current))
+    F_linear = ufl.replace(weak_form(lambda eta, *_: conductance * eta), {phi: ufl.TrialFunction(V)})
+    a_linear, L_linear = ufl.system(F_linear)
+    initial = LinearProblem(a_linear, L_linear, u=phi, petsc_options_prefix=f"{prefix}linearised_",
+                            petsc_options=_linear_solver_options(options))
+    initial.solve()
+    ksp = initial.solver
+    if ksp.getConvergedReason() <= 0:
+        raise ElectrochemistryConvergenceError(_reason_name(PETSc.KSP.ConvergedReason, ksp.getConvergedReason()),
+                                               ksp.getIterationNumber(), ksp.getResidualNorm(), params,
+                                               stage="linearised initial-guess (KSP)")
+    phi.x.scatter_forward()
+    t_initial = time.perf_counter()
+
+    problem.solve()
+    snes = problem.solver
+    reason, iterations = snes.getConvergedReason(), snes.getIterationNumber()
+    residual_norm = snes.getFunctionNorm()
+    if reason <= 0:
+        raise ElectrochemistryConvergenceError(snes_reason_name(reason), iterations, residual_norm, params)
+    phi.x.scatter_forward()
+    t_newton = time.perf_counter()
+
+    # ---- post-processing: assembled (and MPI-reduced) interface and mid-plane integrals
+    eta = phi_s - phi
+    interface_current = butler_volmer_current(eta, i0, alpha_a, alpha_c, T)
+    segment_length = {name: _assemble(comm, 1.0 * body.ds(name)(degree=quadrature_degree)) for name in segments}
+    segment_current = {name: _assemble(comm, interface_current * body.ds(name)(degree=quadrature_degree)) for name in segments}
+    interface_current_total = sum(segment_current.values())
+    mean_midplane_potential = _assemble(comm, phi * ds_midplane) / nominal_width
+    half_cell_voltage = float(phi_s.value) - mean_midplane_potential
+    # Energy identity of the weak form (test with v = phi): i_app W V_half = bulk Joule
+    # heating + interfacial dissipation, which splits the cell resistance into two parts.
+    bulk_dissipation = _assemble(comm, ufl.inner(sigma * ufl.grad(phi), ufl.grad(phi)) * ufl.dx)
+    interface_dissipation = _assemble(comm, interface_current * eta * ds_interface)
+
+    table = _interface_table(body, phi, profile, params)
+    segment_nodes = table.groupby("segment")["current_density_A_m2"].agg(["min", "max"]).reindex(segments)
+    i_app_value = float(params.applied_current_density)
+    per_width = i_app_value * nominal_width
+    summary = {
+        "cell_voltage_V": 2.0 * half_cell_voltage,
+        "half_cell_voltage_V": half_cell_voltage,
+        "applied_current_density_A_m2": i_app_value,
+        "temperature_K": float(params.temperature),
+        "conductivity_S_m": float(params.conductivity),
+        "mean_current_density_A_m2": interface_current_total / interface_length,
+        "max_current_density_A_m2": float(table["current_density_A_m2"].max()),
+        "min_current_density_A_m2": float(table["current_density_A_m2"].min()),
+        "max_current_density_normalised": float(table["current_density_normalised"].max()) if i_app_value else None,
+        "mean_overpotential_V": _assemble(comm, eta * ds_interface) / interface_length,
+        "max_overpotential_V": float(table["overpotential_V"].max()),
+        "segment_mean_current_density_A_m2": {n: segment_current[n] / segment_length[n] for n in segments},
+        "segment_max_current_density_A_m2": segment_nodes["max"].to_dict(),
+        "segment_min_current_density_A_m2": segment_nodes["min"].to_dict(),
+        "segment_current_fraction": {n: segment_current[n] / interface_current_total if interface_current_total else None
+                                     for n in segments},
+        "segment_length_m": segment_length,
+        "interface_length_m": interface_length,
+        "nominal_width_m": nominal_width,
+        "interface_length_per_nominal_width": interface_length / nominal_width,
+        "interface_current_per_nominal_width_A_m2": interface_current_total / nominal_width,
+        "charge_conservation_relative_error": (interface_current_total - per_width) / per_width if per_width else None,
+        # per nominal area, symmetric cell (both interfaces / both half-thicknesses)
+        "bulk_resistance_ohm_m2": 2 * bulk_dissipation / (nominal_width * i_app_value**2) if i_app_value else None,
+        "interfacial_resistance_ohm_m2": 2 * interface_dissipation / (nominal_width * i_app_value**2) if i_app_value else None,
+        "charge_transfer_resistance_ohm_m2": params.charge_transfer_resistance,
+        "element_degree": int(params.element_degree),
+        "dofs": int(n_dofs),
+        "cells": int(body.global_size(tdim)),
+        "interface_nodes": int(len(table)),
+        "newton_iterations": int(iterations),
+        "linear_iterations": int(snes.getLinearSolveIterations()),
+        "snes_reason": snes_reason_name(reason),
+        "residual_norm": float(residual_norm),
+        "petsc_options": options,
+        "ksp_type": snes.getKSP().getType(),
+        "pc_type": snes.getKSP().getPC().getType(),
+        "setup_time_s": t_setup - t_start,
+        "initial_guess_time_s": t_initial - t_setup,
+        "newton_time_s": t_newton - t_initial,
+        "assembly_time_s": assembly_timer["seconds"],
+        "linear_solve_time_s": (t_newton - t_initial) - assembly_timer["seconds"],
+        "solve_time_s": t_newton - t_setup,
+        "postprocess_time_s": time.perf_counter() - t_newton,
+        "n_ranks": comm.size,
+        "parameters": asdict(params),
+    }
+    # Timings differ between ranks; report the slowest so every rank holds the same summary
+    for key in [k for k in summary if k.endswith("_time_s")]:
+        summary[key] = comm.allreduce(summary[key], op=MPI.MAX)
+
+    if comm.rank == 0:
+        logger.info(
+            "electrochemistry: i_app %.4g A/m², T %.2f K, %d dofs, %d Newton its (%s, |F| %.2e), "
+            "V_cell %.6g V, max i/i_app %.4g, %.2f s",
+            i_app_value, params.temperature, n_dofs, iterations, summary["snes_reason"], residual_norm,
+            summary["cell_voltage_V"], summary["max_current_density_normalised"] or float("nan"),
+            summary["solve_time_s"] + summary["setup_time_s"])
+    return ElectrochemistryResult(potential=phi, interface=table, summary=summary, parameters=params)
+
+
+def _assemble(comm: MPI.Comm, form: ufl.Form) -> float:
+    """Assemble a scalar form over the owned cells/facets and sum over ranks."""
+    return comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
+
+
+def _time_snes_assembly(snes: PETSc.SNES) -> dict:
+    """Wrap the SNES residual and Jacobian callbacks to accumulate their (assembly) wall time."""
+    timer = {"seconds": 0.0}
+
+    def timed(callback):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return callback(*args, **kwargs)
+            finally:
+                timer["seconds"] += time.perf_counter() - t0
+        return wrapper
+
+    residual_vector, (residual, r_args, r_kwargs) = snes.getFunction()
+    snes.setFunction(timed(residual), residual_vector, args=r_args, kargs=r_kwargs)
+    jacobian_matrix, preconditioner_matrix, (jacobian, j_args, j_kwargs) = snes.getJacobian()
+    snes.setJacobian(timed(jacobian), jacobian_matrix, preconditioner_matrix, args=j_args, kargs=j_kwargs)
+    return timer
+
+
+def _interface_table(body: Body, phi: fem.Function, profile: InterfaceProfile,
+                     params: ElectrochemistryParameters) -> pd.DataFrame:
+    """Potential, overpotential and Butler–Volmer current at every interface node, gathered on all ranks."""
+    V = phi.function_space
+    mesh = V.mesh
+    fdim = mesh.topology.dim - 1
+    mesh.topology.create_connectivity(fdim, mesh.topology.dim)
+    interface_facets = body.facets(*body.interface_segments)
+    dofs = fem.locate_dofs_topological(V, fdim, interface_facets)
+    dofs = dofs[dofs < V.dofmap.index_map.size_local]  # owned only: each node once across ranks
+    xy = V.tabulate_dof_coordinates()[dofs, :2]
+    # Vertices lie on the exact curve; higher-order nodes lie on straight facets, off a
+    # fillet arc by at most the sagitta h²/(8 r) < h/2.
+    tolerance = 1e-9
+    if V.ufl_element().degree > 1 and len(interface_facets):
+        tolerance = max(tolerance, 0.5 * float(mesh.h(fdim, interface_facets).max()))
+    tolerance = mesh.comm.allreduce(tolerance, op=MPI.MAX)
+    potential = phi.x.array[dofs].real
+    overpotential = 0.0 - potential
+    current = butler_volmer_current(overpotential, params.exchange_current_density, params.alpha_anodic,
+                                    params.alpha_cathodic, params.temperature)
+    s, names = profile.locate(xy, tolerance=tolerance)
+    i_app = params.applied_current_density
+    local = pd.DataFrame({
+        "s_m": s,
+        "x_m": xy[:, 0],
+        "y_m": xy[:, 1],
+        "segment": names.astype(str),
+        "current_density_A_m2": current,
+        "current_density_normalised": current / i_app if i_app else np.full_like(current, np.nan),
+        "overpotential_V": overpotential,
+        "electrolyte_potential_V": potential,
+    }, columns=list(INTERFACE_COLUMNS))
+    table = pd.concat(mesh.comm.allgather(local), ignore_index=True)
+    return table.sort_values("s_m", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# File-level driver (the workflow step)
+# --------------------------------------------------------------------------------------
+
+
+def run_electrochemistry(mesh_path: str | Path, geometry_json_path: str | Path, params: ElectrochemistryParameters,
+                         petsc_options: dict | None, interface_csv: str | Path, summary_json: str | Path,
+                         fields_dir: str | Path | None, vtu_path: str | Path | None = None,
+                         comm: MPI.Comm = MPI.COMM_WORLD, prefix: str = "ec_") -> ElectrochemistryResult:
+    """Load a cell mesh, solve, and write the interface CSV, the summary JSON, the VTX fields
+    and (optionally) the same fields as a ``.vtu``.
+
+    Nothing is written unless Newton converged; each output is written under a temporary
+    name and renamed into place (the summary last), so a failure leaves no partial output.
+    """
+    with open(geometry_json_path) as f:
+        facts = json.load(f)
+    profile = InterfaceProfile.from_json(facts["interface_profile"])
+    body = load_body(load_mesh(mesh_path, comm), "sse")
+    result = solve_electrochemistry(body, profile, params, petsc_options=petsc_options, prefix=prefix)
+    result.summary["mesh"] = str(mesh_path)
+    result.summary["geometry"] = str(geometry_json_path)
+
+    if fields_dir is not None:
+        fields_dir = Path(fields_dir)
+        tmp_fields = fields_dir.with_name(fields_dir.name + ".tmp")
+        if comm.rank == 0:
+            shutil.rmtree(tmp_fields, ignore_errors=True)
+            tmp_fields.parent.mkdir(parents=True, exist_ok=True)
+        comm.barrier()
+        result.write_fields(tmp_fields)
+        comm.barrier()
+        if comm.rank == 0:
+            shutil.rmtree(fields_dir, ignore_errors=True)
+            os.replace(tmp_fields, fields_dir)
+    if vtu_path is not None:
+        vtu_path = Path(vtu_path)
+        tmp_vtu = vtu_path.with_name(vtu_path.stem + ".tmp.vtu")  # pyvista picks the format from the suffix
+        result.write_vtu(tmp_vtu)
+        if comm.rank == 0:
+            os.replace(tmp_vtu, vtu_path)
+    if comm.rank == 0:
+        _write_atomically(Path(interface_csv), lambda p: result.interface.to_csv(p, index=False, float_format="%.12e"))
+        _write_atomically(Path(summary_json), lambda p: p.write_text(json.dumps(result.summary, indent=2)))
+    comm.barrier()
+    return result
+
+
+def _write_atomically(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
