@@ -17,9 +17,22 @@ RESULTS = STUDY.results
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/geometry.smk"
+include: "workflow/rules/solvers.smk"
+include: "workflow/rules/stability.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
     input:
         geometry_outputs(),
+        f"{RESULTS}/electrochemistry_summary.csv",
+        f"{RESULTS}/mechanics_summary.csv",
+        f"{RESULTS}/validation.csv",
+        figure_outputs(),
+        f"{RESULTS}/provenance.json",
     default_target: True
+
+
+onsuccess:
+    print_agreement_score()

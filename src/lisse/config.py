@@ -158,6 +158,15 @@ def _cross_key_problems(config: dict) -> list[str]:
         problems.append(f"config key 'stability.calibration_pressure_MPa' = {st['calibration_pressure_MPa']:g} lies outside "
                         f"the solved pressures: allowed {min(pressures):g} to {max(pressures):g} "
                         "(mechanics.stack_pressures_MPa)")
+    if st["calibrate"] and not g["planar"]:
+        problems.append("config key 'stability.calibrate' = true needs the planar cell: allowed with geometry.planar = true")
+    fig = config["figures"]
+    if fig["current_mA_cm2"] not in config["electrochemistry"]["current_densities_mA_cm2"]:
+        problems.append(f"config key 'figures.current_mA_cm2' = {fig['current_mA_cm2']:g} is not solved: allowed one of "
+                        f"electrochemistry.current_densities_mA_cm2 = {config['electrochemistry']['current_densities_mA_cm2']}")
+    if fig["pressure_MPa"] not in pressures:
+        problems.append(f"config key 'figures.pressure_MPa' = {fig['pressure_MPa']:g} is not solved: allowed one of "
+                        f"mechanics.stack_pressures_MPa = {pressures}")
     for key in ("current_range_mA_cm2", "pressure_range_MPa"):
         low, high = st[key]
         if low >= high:
@@ -217,6 +226,21 @@ class Study:
     def results(self) -> str:
         return f"results/{self.name}"
 
+    def geometry_id(self, channel_width_um: float) -> str:
+        """Id of the computed geometry with this channel width (0 = planar)."""
+        for geometry_id, case in self.geometries.items():
+            if case.channel_width_um == channel_width_um:
+                return geometry_id
+        raise KeyError(f"no geometry with channel width {channel_width_um:g} um in study {self.name!r}")
+
+    def runs_at(self, solver: str, temperature_C: float | None = None) -> dict[str, dict]:
+        """Runs of a solver at one temperature (default: the study's), in sweep order."""
+        temperature = kelvin(self.config["temperature_C"] if temperature_C is None else temperature_C)
+        runs = self.electrochemistry if solver == "electrochemistry" else self.mechanics
+        chosen = {run: p for run, p in runs.items() if abs(p["temperature"] - temperature) < 1e-9}
+        key = "applied_current_density" if solver == "electrochemistry" else "stack_pressure"
+        return dict(sorted(chosen.items(), key=lambda item: item[1][key]))
+
 
 def kelvin(celsius: float) -> float:
     return celsius + 273.15
@@ -249,12 +273,21 @@ def _electrochemistry_runs_at(ec: dict, temperature: float) -> dict[str, dict]:
             for i in ec["current_densities_mA_cm2"]}
 
 
-def mechanics_runs(config: dict) -> dict[str, dict]:
-    """One run per stack pressure, at the study's temperature only: at t_eval the Li is in steady
-    Norton creep, whose stress field does not depend on the prefactor eps_dot_0(T), so other
-    temperatures rescale the creep rate (Arrhenius) without a new solve.  The id names P and T
-    and digests the rest."""
-    me, temperature = config["mechanics"], config["temperature_C"]
+def mechanics_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
+    """One run per stack pressure and temperature (the study's and any experiment's).
+
+    At t_eval the Li under the lands is in steady Norton flow, whose stress does not depend on
+    eps_dot_0, but the Li in the channels sits on a relaxation tail whose stress does
+    (sigma ~ (E eps_dot_0 t)^(-1/(n-1))), so each temperature needs its own solve.  The id
+    names P and T and digests the rest.
+    """
+    runs = {}
+    for temperature in sorted({config["temperature_C"], *temperatures_C}):
+        runs.update(_mechanics_runs_at(config["mechanics"], temperature))
+    return runs
+
+
+def _mechanics_runs_at(me: dict, temperature: float) -> dict[str, dict]:
     common = {
         "temperature": kelvin(temperature),
         "youngs_modulus": me["youngs_modulus_GPa"] * 1e9,
@@ -301,11 +334,15 @@ def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
     experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"])
     cases = geometry_cases(config, extra_channel_widths_um=channel_widths_um(experiments))
     problems = [problem for case in cases for problem in _case_problems(config, case)]
+    field_map_width = config["figures"]["field_map_channel_width_um"]
+    if field_map_width not in [case.channel_width_um for case in cases]:
+        problems.append(f"config key 'figures.field_map_channel_width_um' = {field_map_width:g} is not computed: allowed "
+                        f"one of {[case.channel_width_um for case in cases if case.label != 'planar']}")
     if problems:
         raise ConfigError(problems)
     return Study(name=config["study"], config=config, geometries={case.id: case for case in cases},
                  electrochemistry=electrochemistry_runs(config, tuple(experiments["temperature_C"])),
-                 mechanics=mechanics_runs(config), experiments=experiments)
+                 mechanics=mechanics_runs(config, tuple(experiments["temperature_C"])), experiments=experiments)
 
 
 def _case_problems(config: dict, case: GeometryCase) -> list[str]:

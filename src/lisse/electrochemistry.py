@@ -32,8 +32,6 @@ import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PET
 import json
 import logging
 import math
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -49,6 +47,7 @@ from petsc4py import PETSc
 from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
 from lisse.fem import Body, load_body, load_mesh, write_vtu
 from lisse.interface import InterfaceProfile
+from lisse.solver_cli import write_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -541,33 +540,5 @@ def run_electrochemistry(mesh_path: str | Path, geometry_json_path: str | Path, 
     result.summary["mesh"] = str(mesh_path)
     result.summary["geometry"] = str(geometry_json_path)
 
-    if fields_dir is not None:
-        fields_dir = Path(fields_dir)
-        tmp_fields = fields_dir.with_name(fields_dir.name + ".tmp")
-        if comm.rank == 0:
-            shutil.rmtree(tmp_fields, ignore_errors=True)
-            tmp_fields.parent.mkdir(parents=True, exist_ok=True)
-        comm.barrier()
-        result.write_fields(tmp_fields)
-        comm.barrier()
-        if comm.rank == 0:
-            shutil.rmtree(fields_dir, ignore_errors=True)
-            os.replace(tmp_fields, fields_dir)
-    if vtu_path is not None:
-        vtu_path = Path(vtu_path)
-        tmp_vtu = vtu_path.with_name(vtu_path.stem + ".tmp.vtu")  # pyvista picks the format from the suffix
-        result.write_vtu(tmp_vtu)
-        if comm.rank == 0:
-            os.replace(tmp_vtu, vtu_path)
-    if comm.rank == 0:
-        _write_atomically(Path(interface_csv), lambda p: result.interface.to_csv(p, index=False, float_format="%.12e"))
-        _write_atomically(Path(summary_json), lambda p: p.write_text(json.dumps(result.summary, indent=2)))
-    comm.barrier()
+    write_outputs(result, comm, interface_csv, summary_json, fields_dir, vtu_path)
     return result
-
-
-def _write_atomically(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)

@@ -111,8 +111,8 @@ def _union_over_ranks(comm: MPI.Comm, items: set[int]) -> set[int]:
     return set().union(*comm.allgather(items))
 
 
-def write_vtu(path: str | Path, functions: dict[str, "fem.Function"]) -> None:
-    """Gather Lagrange functions of one space to rank 0 and write them as a single ``.vtu``.
+def write_vtu(path: str | Path, functions: dict) -> None:
+    """Gather (discontinuous) Lagrange functions of one space to rank 0 and write one ``.vtu``.
 
     VTX (``.bp``) is the ParaView output; this small serial file is what the
     workflow's own figures read with pyvista.  All functions must share a space.

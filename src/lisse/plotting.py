@@ -159,8 +159,8 @@ def field_maps(panels: list[dict], png_path: str | Path) -> None:
         ec, me = pv.read(panel["electrochemistry"]), pv.read(panel["mechanics"])
         ec.points *= 1e6
         me.points *= 1e6
-        me.point_data["σ_e (MPa)"] = me.point_data["von_mises"] / 1e6
-        stress_max = max(stress_max, float(np.percentile(me.point_data["σ_e (MPa)"], 99.5)))
+        me.point_data["von Mises (MPa)"] = me.point_data["von_mises"] / 1e6
+        stress_max = max(stress_max, float(np.percentile(me.point_data["von Mises (MPa)"], 99.5)))
         grids.append((panel, ec, me))
     plotter = pv.Plotter(shape=(1, len(panels)), off_screen=True, window_size=(700 * len(panels), 760), border=False)
     for column, (panel, ec, me) in enumerate(grids):
@@ -168,8 +168,8 @@ def field_maps(panels: list[dict], png_path: str | Path) -> None:
         x0, x1, y0, y1 = panel["window_um"]
         box = (x0, x1, y0, y1, -1.0, 1.0)
         me_view, ec_view = me.clip_box(box, invert=False), ec.clip_box(box, invert=False)
-        plotter.add_mesh(me_view, scalars="σ_e (MPa)", cmap="magma", clim=(0.0, stress_max), lighting=False,
-                         scalar_bar_args=dict(title="σ_e in Li (MPa)", color="black", vertical=False,
+        plotter.add_mesh(me_view, scalars="von Mises (MPa)", cmap="magma", clim=(0.0, stress_max), lighting=False,
+                         scalar_bar_args=dict(title="von Mises stress in Li (MPa)", color="black", vertical=False,
                                               position_x=0.2, position_y=0.02, width=0.6, height=0.06))
         plotter.add_mesh(ec_view, color="#dfe7f1", lighting=False)
         flux = ec_view.extract_points(np.linspace(0, ec_view.n_points - 1, min(ec_view.n_points, 500)).astype(int))
@@ -178,7 +178,7 @@ def field_maps(panels: list[dict], png_path: str | Path) -> None:
         arrows = flux.glyph(orient="current_density", scale=False, factor=1.0)
         arrows = flux.glyph(orient="current_density", scale="current_density", factor=scale) if magnitude.max() > 0 else arrows
         plotter.add_mesh(arrows, color="#1f5fa8", lighting=False)
-        plotter.add_text(f"{panel['label']}: Li flux (arrows) in LLZO, σ_e in Li", font_size=10, color="black",
+        plotter.add_text(f"{panel['label']}: Li-ion flux (arrows) in LLZO, von Mises stress in Li", font_size=10, color="black",
                          position="upper_left")
         plotter.view_xy()
         plotter.enable_parallel_projection()
@@ -204,6 +204,22 @@ def _pin_experiments(ax: plt.Axes, experiments: pd.DataFrame, colour="black", la
                        label=f"{label_prefix}{outcome} (exp.)", **style, **colours)
 
 
+def _log_axes(ax: plt.Axes, currents, pressures) -> None:
+    """Log axes on the diagram's ranges, with plain-number tick labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if currents is not None:
+        ax.set_xlim(currents.min(), currents.max())
+    ax.set_ylim(pressures.min(), pressures.max())
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    for axis, subs in ((ax.xaxis, (1.0,)), (ax.yaxis, (1.0, 2.0, 5.0))):
+        axis.set_major_locator(LogLocator(base=10, subs=subs))
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(FuncFormatter(lambda *_: ""))
+
+
 def phase_diagrams(diagrams: dict[str, pd.DataFrame], ccds: dict[str, pd.DataFrame], experiments: pd.DataFrame,
                    critical_fraction: float, eps_dot_0: float, png_path: str | Path) -> None:
     """Per geometry: the mean log-ratio log10(ε̇_ME/ε̇_EC) over (i_app, P), the stability boundary, experiments."""
@@ -216,21 +232,17 @@ def phase_diagrams(diagrams: dict[str, pd.DataFrame], ccds: dict[str, pd.DataFra
         d = diagrams[label]
         currents, pressures = np.unique(d["current_mA_cm2"]), np.unique(d["pressure_MPa"])
         ratio = d["mean_log10_rate_ratio"].to_numpy().reshape(len(currents), len(pressures)).T
-        fraction = d["stable_fraction"].to_numpy().reshape(len(currents), len(pressures)).T
         mesh = ax.pcolormesh(currents, pressures, ratio, cmap="RdBu", vmin=-limit, vmax=limit, shading="nearest",
                              rasterized=True)
-        ax.contour(currents, pressures, fraction, levels=[critical_fraction], colors="black", linewidths=1.8)
-        ccd = ccds[label]
-        ax.plot(ccd["ccd_mA_cm2"], ccd["pressure_MPa"], color="white", lw=0.8, ls=":")
+        # outside the solved currents/pressures the fields are held, not interpolated: veil it
         extrapolated = d["extrapolated"].to_numpy().reshape(len(currents), len(pressures)).T
-        if extrapolated.any():
-            ax.contourf(currents, pressures, extrapolated.astype(float), levels=[0.5, 1.5], colors="none",
-                        hatches=["////"], alpha=0)
-        pinned = experiments[experiments["geometry"] == label]
-        _pin_experiments(ax, pinned)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(label)
+        ax.pcolormesh(currents, pressures, np.where(extrapolated, 1.0, np.nan), cmap="Greys", vmin=0, vmax=1.6,
+                      alpha=0.35, shading="nearest", rasterized=True)
+        boundary = ccds[label][ccds[label]["status"] == "converged"]  # the bisected boundary, not a staircase
+        ax.plot(boundary["ccd_mA_cm2"], boundary["pressure_MPa"], color="black", lw=1.8)
+        _pin_experiments(ax, experiments[experiments["geometry"] == label])
+        _log_axes(ax, currents, pressures)
+        ax.set_title(f"{label}" + ("" if len(boundary) else " (no boundary in range)"))
         ax.grid(False)
     for ax in axes.ravel()[len(labels):]:
         ax.set_visible(False)
@@ -241,8 +253,8 @@ def phase_diagrams(diagrams: dict[str, pd.DataFrame], ccds: dict[str, pd.DataFra
     bar = fig.colorbar(mesh, ax=axes, shrink=0.85, pad=0.02)
     bar.set_label("mean log10(ε̇_ME / ε̇_EC) (–)  blue: creep keeps up")
     fig.suptitle(f"Stability phase diagrams: black line = boundary (stable fraction {critical_fraction:g}), "
-                 f"stable to its left; hatched: extrapolated; ε̇₀ = {eps_dot_0:.3g} 1/s; x short, o stable (exp.)",
-                 fontsize=9)
+                 f"stable to its left; grey veil: outside the solved range; ε̇₀ = {eps_dot_0:.3g} 1/s; "
+                 "x short, o stable (exp.)", fontsize=9)
     save(fig, png_path)
 
 
@@ -251,11 +263,13 @@ def phase_boundaries(ccds: dict[str, pd.DataFrame], experiments: pd.DataFrame, p
     colours = geometry_colours(list(ccds))
     fig, ax = plt.subplots(figsize=(5.6, 4.2))
     for label, ccd in ccds.items():
-        ax.plot(ccd["ccd_mA_cm2"], ccd["pressure_MPa"], color=colours[label], label=label)
+        converged = ccd[ccd["status"] == "converged"]
+        ax.plot(converged["ccd_mA_cm2"], converged["pressure_MPa"], color=colours[label],
+                label=label if len(converged) else f"{label} (no boundary in range)")
     for label in ccds:
         _pin_experiments(ax, experiments[experiments["geometry"] == label], colour=colours[label])
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    first = next(iter(ccds.values()))
+    _log_axes(ax, None, first["pressure_MPa"].to_numpy())
     ax.set_xlabel("applied current density (mA/cm²)")
     ax.set_ylabel("stack pressure (MPa)")
     ax.set_title("Stability boundaries (stable to the left of each line)")

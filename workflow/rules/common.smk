@@ -1,9 +1,11 @@
 # Helpers shared by the rules: sweep lists from the validated study.
+import json
 from dataclasses import asdict
 
 
 wildcard_constraints:
     geometry="[^/]+",
+    run="[^/]+",
 
 
 def geometry_case(wildcards):
@@ -16,3 +18,121 @@ def geometry_outputs():
         geometry=STUDY.geometries,
         file=["mesh.msh", "geometry.json", "preview.png"],
     )
+
+
+def solver_runs(solver):
+    return STUDY.electrochemistry if solver == "electrochemistry" else STUDY.mechanics
+
+
+def solver_outputs(solver, file):
+    return [
+        f"{RESULTS}/{solver}/{geometry}/{run}/{file}"
+        for geometry in STUDY.geometries
+        for run in solver_runs(solver)
+    ]
+
+
+def solver_labels(solver):
+    """Per summary file: geometry label, channel width and the run's sweep value (lab units)."""
+    return [
+        {
+            "geometry": case.label,
+            "channel_width_um": case.channel_width_um,
+            "geometry_id": geometry,
+            "run_id": run,
+        }
+        for geometry, case in STUDY.geometries.items()
+        for run in solver_runs(solver)
+    ]
+
+
+# Sections of the validated config the post-processing needs (params: changes rerun them).
+ANALYSIS_CONFIG = {
+    key: STUDY.config[key] for key in ("temperature_C", "mechanics", "stability", "figures")
+}
+
+
+def planar_id():
+    return STUDY.geometry_id(0.0)
+
+
+def solver_files(solver, geometry, file, temperature_C=None):
+    """Files of one geometry's solves at one temperature, in sweep order."""
+    return [
+        f"{RESULTS}/{solver}/{geometry}/{run}/{file}"
+        for run in STUDY.runs_at(solver, temperature_C)
+    ]
+
+
+def sweep_values(solver, temperature_C=None):
+    key = "applied_current_density" if solver == "electrochemistry" else "stack_pressure"
+    return [p[key] for p in STUDY.runs_at(solver, temperature_C).values()]
+
+
+def validation_cases():
+    """Per (geometry, temperature) an experiment needs: its solved tables and sweep values."""
+    cases = {}
+    for row in STUDY.experiments.itertuples():
+        geometry = STUDY.geometry_id(row.channel_width_um)
+        cases[f"{geometry}|{row.temperature_C:g}"] = {
+            "geometry": geometry,
+            "channel_width_um": row.channel_width_um,
+            "temperature_C": row.temperature_C,
+            "ec": solver_files("electrochemistry", geometry, "interface.csv", row.temperature_C),
+            "currents_A_m2": sweep_values("electrochemistry", row.temperature_C),
+            "me": solver_files("mechanics", geometry, "interface.csv", row.temperature_C),
+            "pressures_Pa": sweep_values("mechanics", row.temperature_C),
+        }
+    return cases
+
+
+FIGURES = f"{RESULTS}/figures"
+
+
+def figure_run(solver):
+    """Run id of the figures' operating point (figures.current_mA_cm2 / figures.pressure_MPa)."""
+    value, key = (
+        (STUDY.config["figures"]["current_mA_cm2"] * 10.0, "applied_current_density")
+        if solver == "electrochemistry"
+        else (STUDY.config["figures"]["pressure_MPa"] * 1e6, "stack_pressure")
+    )
+    return next(
+        run for run, p in STUDY.runs_at(solver).items() if abs(p[key] - value) <= 1e-9 * value
+    )
+
+
+def figure_files(solver, file, geometries=None):
+    return [
+        f"{RESULTS}/{solver}/{geometry}/{figure_run(solver)}/{file}"
+        for geometry in (geometries or STUDY.geometries)
+    ]
+
+
+def field_map_geometries():
+    return [planar_id(), STUDY.geometry_id(STUDY.config["figures"]["field_map_channel_width_um"])]
+
+
+def figure_outputs():
+    names = ["field_maps", "interface_profiles", "strain_rates", "phase_diagrams", "phase_boundaries",
+             "ccd_vs_channel_width", "validation_table"]
+    return [f"{FIGURES}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
+
+
+def print_agreement_score():
+    """Printed when the run ends: how many experiments the calibrated model gets right."""
+    import os
+
+    path = f"{RESULTS}/validation.csv"
+    if os.path.exists(path):
+        from lisse.analysis import agreement_score
+
+        agree, total = agreement_score(path)
+        print(f"lisse: model agrees with {agree} of {total} experiments ({path}); results in {RESULTS}/")
+
+
+def calibration_input(wildcards):
+    """Grid mechanics uses the calibrated eps_dot_0 (the planar solve, which the calibration
+    reads, does not depend on it: its Li is in steady flow at t_eval)."""
+    if STUDY.config["stability"]["calibrate"] and wildcards.geometry != planar_id():
+        return f"{RESULTS}/calibration.json"
+    return []

@@ -1,0 +1,8 @@
+"""Rule `figure_validation`: the validation table as a figure."""
+
+import pandas as pd
+
+from lisse import logs, plotting
+
+logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
+plotting.validation_table_figure(pd.read_csv(snakemake.input.table), snakemake.output.png)  # noqa: F821

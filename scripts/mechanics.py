@@ -1,0 +1,36 @@
+"""Rule `mechanics`: Li elastic-creep stress under stack pressure on one cell mesh, to t_eval.
+
+    mpiexec -n 1 python scripts/mechanics.py --mesh cell.msh --geometry cell.json \\
+        --parameters '{"stack_pressure": 1e6}' --interface interface.csv --summary summary.json \\
+        [--fields fields.bp] [--vtu fields.vtu] [--calibration calibration.json] [--log solve.log]
+
+``--parameters`` holds the fields of :class:`lisse.mechanics.MechanicsParameters` (SI) and
+optional ``petsc_options`` (without the ``me_`` prefix). With ``--calibration`` the creep
+prefactor is the calibrated one: the channel Li relaxes along a creep tail at t_eval, so its
+stress depends on eps_dot_0 (the planar cell's does not, which is why the calibration can use
+the planar solve). Outputs are written only after a successful solve.
+"""
+
+import json
+import sys
+
+from lisse import solver_cli
+from lisse.mechanics import MechanicsConvergenceError, MechanicsParameters, run_mechanics
+
+
+def calibration_argument(parser):
+    parser.add_argument("--calibration", default=None, help="calibration.json: use its eps_dot_0")
+
+
+def calibrated(values: dict, args) -> dict:
+    if args.calibration is None:
+        return values
+    calibration = json.loads(open(args.calibration).read())
+    # the fitted eps_dot_0 holds at the calibration temperature: make that the Arrhenius reference
+    return {**values, "creep_rate_ref": calibration["eps_dot_0_per_s"],
+            "reference_temperature": calibration["temperature_C"] + 273.15}
+
+
+if __name__ == "__main__":
+    sys.exit(solver_cli.main("mechanics", MechanicsParameters, run_mechanics, MechanicsConvergenceError,
+                             adjust=calibrated, extra_arguments=calibration_argument))

@@ -1,0 +1,23 @@
+"""Rule `provenance`: config, versions, git commit, calibrated constant and solver run times in one JSON."""
+
+import json
+import os
+
+from lisse import analysis, logs, provenance
+
+logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
+inputs = snakemake.input  # noqa: F821
+times = {"electrochemistry": 0.0, "mechanics": 0.0}
+for path in inputs.summaries:
+    summary = json.loads(open(path).read())
+    kind = "electrochemistry" if "/electrochemistry/" in path else "mechanics"
+    times[kind] += float(summary.get("wall_time_s", summary.get("solve_time_s", 0.0)))
+agree, total = analysis.agreement_score(inputs.validation)
+record = provenance.collect(config=snakemake.params.config,  # noqa: F821
+                            calibration=json.loads(open(inputs.calibration).read()),
+                            solver_time_s=times, solves=len(inputs.summaries),
+                            agreement={"agree": agree, "validation_points": total})
+tmp = snakemake.output.provenance + ".tmp"  # noqa: F821
+with open(tmp, "w") as stream:
+    json.dump(record, stream, indent=2)
+os.replace(tmp, snakemake.output.provenance)  # noqa: F821
