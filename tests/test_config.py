@@ -147,5 +147,5 @@ def test_experiment_geometry_gets_the_same_checks(tmp_path):
 
 
 def test_calibration_pressure_outside_solved_pressures():
-    assert "'stability.calibration_pressure_MPa' = 10 lies outside the solved pressures: allowed 0.5 to 2" in error_of(
+    assert "'stability.calibration_pressure_MPa' = 10 lies outside the solved pressures: allowed 0.25 to 4" in error_of(
         modified(stability__calibration_pressure_MPa=10))
