@@ -20,6 +20,7 @@ include: "workflow/rules/geometry.smk"
 include: "workflow/rules/solvers.smk"
 include: "workflow/rules/stability.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/plating.smk"
 include: "workflow/rules/provenance.smk"
 
 
@@ -31,6 +32,7 @@ rule all:
         f"{RESULTS}/validation.csv",
         figure_outputs(),
         f"{RESULTS}/provenance.json",
+        SWEEP.outputs(),
     default_target: True
 
 

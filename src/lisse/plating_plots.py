@@ -1,0 +1,400 @@
+"""Study B post-processing and figures: the sweep table, the fracture map, three figures.
+
+Pure pandas/matplotlib (no DOLFINx), so the workflow's post-processing rules start fast:
+
+    python -m lisse.plating_plots summary --summaries a.json b.json ... --output plating_summary.csv
+    python -m lisse.plating_plots fracture-map --table plating_summary.csv --map map.csv --critical critical.csv
+    python -m lisse.plating_plots figure-rates --table plating_summary.csv --png rates.png
+    python -m lisse.plating_plots figure-fields --vtu low.vtu high.vtu ... --labels ... --png fields.png
+    python -m lisse.plating_plots figure-fracture-map --map map.csv --png map.png
+
+Fracture map (SCIENCE.md, Study B, "Fracture assessment").  Per constraint case, the FE
+pit-tip stress sigma_1(i, a) of the sweep is interpolated linearly in (log i, log a) and
+compared, through :func:`lisse.fracture.fracture_map`, against min(sigma_c(a), sigma_th):
+Griffith sigma_c(a) = K_IC / (Y sqrt(pi a)) and the cleavage strength sigma_th = 16.1 GPa
+(column ``crack``, the study's criterion).  It compares a notch-root stress with a
+nominal-stress criterion, which is conservative (the pit's own stress concentration is
+counted on the load side).  A consistent alternative is also given (``crack_k``): the
+notch-root stress of a blunt slender notch gives K_I = sqrt(pi rho) sigma_1 / 2
+(Creager-Paris), and a crack starts when K_I >= K_IC or sigma_1 >= sigma_th.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lisse.fracture import (
+    GRIFFITH_GEOMETRY_FACTOR,
+    LLZO_CLEAVAGE_STRENGTH,
+    LLZO_FRACTURE_TOUGHNESS,
+    fracture_map,
+    griffith_critical_stress,
+)
+from lisse.plotting import plt, save
+
+CASE_ORDER = ("top", "top_lateral", "none")
+CASE_COLOURS = {"top": "#1f5fa8", "top_lateral": "#b2412b", "none": "#2e8b57"}
+CASE_LABELS = {"top": "top constraint (Li spreads)", "top_lateral": "top + lateral constraint",
+               "none": "no constraint (free growth)"}
+FLAW_STYLES = ("-", "--", ":", "-.")
+FLAW_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+SUMMARY_COLUMNS = (
+    "constraint", "kinematics", "flaw_size_m", "flaw_size_nm", "pit_tip_radius_m", "current_density_A_m2",
+    "current_mA_cm2", "plated_thickness_m", "end_time_s", "p_max_Pa", "p_mean_Pa", "p_pit_mean_Pa",
+    "sigma1_tip_Pa", "sigma1_tip_mean_Pa", "sigma1_llzo_max_Pa", "von_mises_li_max_Pa",
+    "confined_pressure_bound_Pa", "whisker_stress_Pa", "griffith_critical_stress_Pa",
+    "stress_intensity_estimate_Pa_sqrt_m", "dofs", "cells", "time_steps", "time_step_cutbacks", "newton_iterations",
+    "wall_time_s", "n_ranks", "summary",
+)
+
+
+# --------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------
+
+
+def collect_summaries(paths: list[str | Path]) -> pd.DataFrame:
+    """One row per plating run, sorted by case, flaw size and current density."""
+    rows = []
+    for path in paths:
+        s = json.loads(Path(path).read_text())
+        row = {key: s.get(key) for key in SUMMARY_COLUMNS}
+        row["flaw_size_nm"] = s["flaw_size_m"] * 1e9 if s.get("flaw_size_m") is not None else math.nan
+        row["current_mA_cm2"] = s["current_density_A_m2"] / 10.0
+        row["summary"] = str(path)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    order = {case: k for k, case in enumerate(CASE_ORDER)}
+    table = table.sort_values(["constraint", "flaw_size_m", "current_density_A_m2"],
+                              key=lambda col: col.map(order) if col.name == "constraint" else col)
+    return table.reset_index(drop=True)
+
+
+def _bilinear_log(x_nodes, y_nodes, values, x, y) -> np.ndarray:
+    """values (n_x, n_y) on (x_nodes, y_nodes), interpolated linearly in (log x, log y) at the grid x (.) y.
+
+    With a single node along an axis the values are constant along it.  No extrapolation:
+    x and y are clipped to the node range.
+    """
+    lx, ly = np.log(np.asarray(x_nodes, float)), np.log(np.asarray(y_nodes, float))
+    along_y = np.array([np.interp(np.log(y), ly, row) for row in np.asarray(values, float)])  # (n_x, len(y))
+    return np.array([np.interp(np.log(x), lx, column) for column in along_y.T]).T  # (len(x), len(y))
+
+
+def _log_grid(nodes: np.ndarray, per_decade: int) -> np.ndarray:
+    """A log-spaced grid from the first to the last node that contains every node exactly."""
+    low, high = float(nodes[0]), float(nodes[-1])
+    if high <= low:
+        return np.array([low])
+    n = max(2, int(math.ceil(per_decade * math.log10(high / low))) + 1)
+    dense = np.geomspace(low, high, n)
+    near = np.min(np.abs(np.log(dense)[:, None] - np.log(nodes)[None, :]), axis=1) < 1e-9
+    return np.unique(np.concatenate([dense[~near], nodes]))
+
+
+def fracture_assessment(table: pd.DataFrame, points_per_decade: int = 20,
+                        report_currents_A_m2: tuple[float, ...] = (),
+                        fracture_toughness: float = LLZO_FRACTURE_TOUGHNESS,
+                        geometry_factor: float = GRIFFITH_GEOMETRY_FACTOR,
+                        cleavage_strength: float = LLZO_CLEAVAGE_STRENGTH) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fracture map per constraint case on a dense (i, a) grid, and the critical flaw size per current.
+
+    Returns ``(map, critical)``.  ``map`` rows: constraint, current, flaw size, interpolated
+    sigma_1, Griffith and critical stresses, ``crack``/``mechanism`` (the study's criterion,
+    :func:`lisse.fracture.fracture_map`), K_I and ``crack_k`` (the K-based alternative), and
+    ``computed`` (a sweep point).  ``critical`` rows: per case and current (the computed ones,
+    the ``report_currents_A_m2``), the flaw size a* below which the LLZO survives by each
+    criterion (interpolated in log a), NaN with ``bound`` = "above_range" if no computed flaw
+    cracks, "below_range" if the smallest one already does.
+    """
+    maps, critical = [], []
+    for case in [c for c in CASE_ORDER if c in set(table["constraint"])] + \
+            sorted(set(table["constraint"]) - set(CASE_ORDER)):
+        sub = table[table["constraint"] == case]
+        currents = np.sort(sub["current_density_A_m2"].unique())
+        flaws = np.sort(sub["flaw_size_m"].unique())
+        pivot = sub.pivot_table(index="current_density_A_m2", columns="flaw_size_m", values="sigma1_tip_Pa")
+        pivot = pivot.reindex(index=currents, columns=flaws)
+        if pivot.isna().any().any():
+            missing = [(i, a) for i in currents for a in flaws if np.isnan(pivot.loc[i, a])]
+            raise ValueError(f"case {case!r}: the sweep is not a full (current x flaw size) grid; missing {missing}")
+        rho = float(sub["pit_tip_radius_m"].iloc[0])
+        i_grid, a_grid = _log_grid(currents, points_per_decade), _log_grid(flaws, points_per_decade)
+        sigma = _bilinear_log(currents, flaws, pivot.to_numpy(), i_grid, a_grid)
+        frame = fracture_map(i_grid, a_grid, sigma, fracture_toughness, geometry_factor, cleavage_strength)
+        k = 0.5 * math.sqrt(math.pi * rho) * frame["max_principal_stress_Pa"].to_numpy()
+        frame["stress_intensity_Pa_sqrt_m"] = k
+        frame["crack_k"] = (k >= fracture_toughness) | (frame["max_principal_stress_Pa"] >= cleavage_strength)
+        frame["fracture_toughness_Pa_sqrt_m"] = fracture_toughness
+        frame["computed"] = np.isin(frame["current_density_A_m2"], currents) & np.isin(frame["flaw_size_m"], flaws)
+        frame.insert(0, "constraint", case)
+        frame.insert(2, "current_mA_cm2", frame["current_density_A_m2"] / 10.0)
+        frame.insert(4, "flaw_size_nm", frame["flaw_size_m"] * 1e9)
+        maps.append(frame)
+
+        griffith = np.minimum(griffith_critical_stress(a_grid, fracture_toughness, geometry_factor), cleavage_strength)
+        wanted = sorted(set(currents.tolist()) | {i for i in report_currents_A_m2
+                                                  if currents[0] * (1 - 1e-9) <= i <= currents[-1] * (1 + 1e-9)})
+        for i in wanted:
+            s1 = _bilinear_log(currents, flaws, pivot.to_numpy(), [i], a_grid)[0]
+            row = {"constraint": case, "current_density_A_m2": i, "current_mA_cm2": i / 10.0}
+            for name, margin in (("", s1 / griffith - 1.0),
+                                 ("_k", np.maximum(0.5 * math.sqrt(math.pi * rho) * s1 / fracture_toughness,
+                                                   s1 / cleavage_strength) - 1.0)):
+                size, bound = _first_crossing(a_grid, margin)
+                row[f"critical_flaw_size{name}_m"] = size
+                row[f"critical_flaw_size{name}_nm"] = size * 1e9
+                row[f"bound{name}"] = bound
+            critical.append(row)
+    return pd.concat(maps, ignore_index=True), pd.DataFrame(critical)
+
+
+def _first_crossing(a: np.ndarray, margin: np.ndarray) -> tuple[float, str]:
+    """Smallest a where margin turns >= 0, interpolated in log a; (NaN, bound) outside the range."""
+    crack = margin >= 0.0
+    if not crack.any():
+        return math.nan, "above_range"
+    k = int(np.argmax(crack))
+    if k == 0:
+        return math.nan, "below_range"
+    la0, la1, m0, m1 = math.log(a[k - 1]), math.log(a[k]), margin[k - 1], margin[k]
+    return math.exp(la0 + (la1 - la0) * (-m0) / (m1 - m0)), "interior"
+
+
+# --------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------
+
+
+def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float = 1e5) -> None:
+    """p_max in the Li and sigma_1 at the pit tip vs current density, per case and flaw size (log-log).
+
+    Values below ``floor_Pa`` (free growth: ~0 up to round-off) are drawn on the floor as
+    downward triangles.  The sigma_1 panel carries sigma_c(a) per flaw size and the
+    cleavage strength; the p panel the whisker growth stress of the free case.
+    """
+    flaws = sorted(table["flaw_size_m"].unique())
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), sharex=True)
+    for ax, column, label in ((axes[0], "p_max_Pa", "max hydrostatic pressure p in Li (Pa)"),
+                              (axes[1], "sigma1_tip_Pa", "σ₁ at the pit tip, LLZO (Pa)")):
+        for case in [c for c in CASE_ORDER if c in set(table["constraint"])]:
+            for k, a in enumerate(flaws):
+                sub = table[(table["constraint"] == case) & (table["flaw_size_m"] == a)].sort_values("current_mA_cm2")
+                if sub.empty:
+                    continue
+                values = sub[column].to_numpy(dtype=float)
+                shown = np.maximum(values, floor_Pa)
+                ax.plot(sub["current_mA_cm2"], shown, ls=FLAW_STYLES[k % len(FLAW_STYLES)],
+                        marker=FLAW_MARKERS[k % len(FLAW_MARKERS)], color=CASE_COLOURS.get(case, "grey"), ms=5,
+                        label=f"{CASE_LABELS.get(case, case)}, a = {a * 1e9:g} nm")
+                low = values < floor_Pa
+                if low.any():
+                    ax.scatter(sub["current_mA_cm2"][low], shown[low], marker="v", s=40, zorder=5,
+                               color=CASE_COLOURS.get(case, "grey"))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("current density (mA/cm²)")
+        ax.set_ylabel(label)
+    for k, a in enumerate(flaws):
+        axes[1].axhline(float(griffith_critical_stress(a)), color="#555555", lw=1.0, ls=FLAW_STYLES[k % 4])
+        axes[1].text(axes[1].get_xlim()[0], float(griffith_critical_stress(a)), f" σ_c({a * 1e9:g} nm)",
+                     va="bottom", fontsize=7, color="#555555")
+    axes[1].axhline(LLZO_CLEAVAGE_STRENGTH, color="black", lw=1.2)
+    axes[1].text(axes[1].get_xlim()[0], LLZO_CLEAVAGE_STRENGTH, " cleavage 16.1 GPa", va="bottom", fontsize=7)
+    if "whisker_stress_Pa" in table and table["whisker_stress_Pa"].notna().any():
+        free = table[table["constraint"] == "none"].sort_values("current_mA_cm2")
+        if not free.empty:
+            axes[0].plot(free["current_mA_cm2"], free["whisker_stress_Pa"], color=CASE_COLOURS["none"], lw=1.0,
+                         ls=":", label="whisker growth stress γs/A + ρv²/2 (closed form)")
+    axes[0].legend(fontsize=6.5, loc="upper left")
+    axes[0].set_title(f"Li pressure (values < {floor_Pa:g} Pa on the floor: ▼)")
+    axes[1].set_title("LLZO stress at the pit tip vs Griffith and cleavage")
+    fig.tight_layout()
+    save(fig, png_path)
+
+
+def _read_vtu(path: str | Path):
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    import pyvista as pv
+
+    grid = pv.read(str(path))
+    cells = grid.cells.reshape(-1, 4)[:, 1:]
+    return grid.points[:, :2] * 1e9, cells, {name: np.asarray(grid.point_data[name]) for name in grid.point_data}
+
+
+def stress_fields(panels: list[dict], png_path: str | Path) -> None:
+    """Stress fields: p in the Li and sigma_1 in the LLZO, one row per case, one column per rate.
+
+    Each panel: ``vtu`` (from :func:`lisse.plating.PlatingResult.write_vtu`), ``case``,
+    ``current_mA_cm2``, ``window_nm`` (x0, x1, y0, y1).  Colour limits are shared along a
+    row (the same case at both rates), so the rate effect reads directly.
+    """
+    from matplotlib.tri import Triangulation
+
+    cases = list(dict.fromkeys(p["case"] for p in panels))
+    currents = sorted({p["current_mA_cm2"] for p in panels})
+    data = {}
+    for panel in panels:
+        xy, cells, arrays = _read_vtu(panel["vtu"])
+        li = np.rint(arrays["material"][cells].mean(axis=1)) == 2
+        data[(panel["case"], panel["current_mA_cm2"])] = (panel, xy, cells, li, arrays)
+    fig, axes = plt.subplots(len(cases), len(currents), figsize=(3.6 * len(currents) + 2.4, 2.6 * len(cases) + 0.6),
+                             squeeze=False, layout="constrained")
+    for r, case in enumerate(cases):
+        entries = [data[(case, i)] for i in currents if (case, i) in data]
+        p_max = max(float(np.percentile(e[4]["pressure"][e[2][e[3]]], 99.5)) for e in entries)
+        s_lim = max(float(np.percentile(np.abs(e[4]["max_principal_stress"][e[2][~e[3]]]), 99.0)) for e in entries)
+        p_max, s_lim = max(p_max, 1e-3), max(s_lim, 1e-3)
+        for c, current in enumerate(currents):
+            ax = axes[r, c]
+            if (case, current) not in data:
+                ax.set_visible(False)
+                continue
+            panel, xy, cells, li, arrays = data[(case, current)]
+            x0, x1, y0, y1 = panel["window_nm"]
+            tri_llzo = Triangulation(xy[:, 0], xy[:, 1], cells[~li])
+            tri_li = Triangulation(xy[:, 0], xy[:, 1], cells[li])
+            s_map = ax.tripcolor(tri_llzo, arrays["max_principal_stress"] / 1e6, cmap="RdBu_r", shading="gouraud",
+                                 vmin=-s_lim / 1e6, vmax=s_lim / 1e6, rasterized=True)
+            p_map = ax.tripcolor(tri_li, arrays["pressure"] / 1e6, cmap="magma", shading="gouraud",
+                                 vmin=0.0, vmax=p_max / 1e6, rasterized=True)
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+            ax.set_aspect("equal")
+            ax.grid(False)
+            ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²", fontsize=8.5)
+            if p_max < 1e3:
+                ax.text(0.97, 0.95, "stress at round-off level", transform=ax.transAxes, ha="right", va="top",
+                        fontsize=7, color="white")
+            ax.set_xlabel("x (nm)")
+            if c == 0:
+                ax.set_ylabel("y (nm)")
+        fig.colorbar(p_map, ax=axes[r, :].tolist(), shrink=0.95, pad=0.01, label="p in Li (MPa)")
+        fig.colorbar(s_map, ax=axes[r, :].tolist(), shrink=0.95, pad=0.01, label="σ₁ in LLZO (MPa)")
+    fig.suptitle("End of plating: Li pressure (magma), LLZO max principal stress (red tension, blue compression)",
+                 fontsize=9)
+    save(fig, png_path)
+
+
+def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:
+    """Per case: log10(sigma_1 / min(sigma_c(a), sigma_th)) over (i, a), crack boundaries, sweep points.
+
+    ``map_table`` is :func:`fracture_assessment`'s map (its ``computed`` rows are the FE points).
+    """
+    cases = [c for c in CASE_ORDER if c in set(map_table["constraint"])]
+    fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 3.8), squeeze=False, sharey=True)
+    mesh = None
+    for ax, case in zip(axes[0], cases):
+        sub = map_table[map_table["constraint"] == case].copy()
+        sub["ratio"] = np.log10(np.clip(sub["max_principal_stress_Pa"] / sub["critical_stress_Pa"], 1e-4, None))
+        sub["k_ratio"] = np.log10(np.clip(sub["stress_intensity_Pa_sqrt_m"] / sub["fracture_toughness_Pa_sqrt_m"],
+                                          1e-4, None))
+        ratio = sub.pivot_table(index="flaw_size_nm", columns="current_mA_cm2", values="ratio")
+        k_ratio = sub.pivot_table(index="flaw_size_nm", columns="current_mA_cm2", values="k_ratio")
+        currents, flaws = ratio.columns.to_numpy(), ratio.index.to_numpy()
+        mesh = ax.pcolormesh(currents, flaws, ratio.to_numpy(), cmap="RdBu_r", vmin=-2, vmax=2, shading="nearest",
+                             rasterized=True)
+        if len(currents) > 1 and len(flaws) > 1:
+            for values, width, style in ((ratio, 1.8, "-"), (k_ratio, 1.2, "--")):
+                if values.to_numpy().min() < 0.0 < values.to_numpy().max():
+                    ax.contour(currents, flaws, values.to_numpy(), levels=[0.0], colors="black", linewidths=width,
+                               linestyles=style)
+        points = sub[sub["computed"].astype(bool)]
+        crack = points["crack"].astype(bool)
+        ax.scatter(points["current_mA_cm2"][crack], points["flaw_size_nm"][crack], marker="x", s=50, color="black",
+                   zorder=5, clip_on=False, label="crack (FE point)")
+        ax.scatter(points["current_mA_cm2"][~crack], points["flaw_size_nm"][~crack], marker="o", s=40,
+                   facecolors="none", edgecolors="black", zorder=5, clip_on=False, label="no crack (FE point)")
+        ax.plot([], [], color="black", lw=1.8, label="σ₁ = min(σ_c(a), σ_th)")
+        ax.plot([], [], color="black", lw=1.2, ls="--", label="K_I = K_IC")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(CASE_LABELS.get(case, case), fontsize=9)
+        ax.set_xlabel("current density (mA/cm²)")
+        ax.grid(False)
+    axes[0, 0].set_ylabel("flaw size a (nm)")
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    bar = fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.9, pad=0.02)
+    bar.set_label("log10(σ₁ / min(σ_c(a), 16.1 GPa))  red: crack")
+    fig.suptitle("Fracture maps: solid line σ₁ = min(σ_c(a), σ_th) (study criterion); dashed K_I = K_IC with "
+                 "K_I = √(πρ) σ₁ / 2 (Creager–Paris; drawn where crossed)", fontsize=8.5)
+    save(fig, png_path)
+
+
+# --------------------------------------------------------------------------------------
+# Command line (the workflow's post-processing rules)
+# --------------------------------------------------------------------------------------
+
+
+def _write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_csv(tmp, index=False, float_format="%.8e")
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lisse.plating_plots", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    summary = commands.add_parser("summary", help="table of every plating run")
+    summary.add_argument("--summaries", nargs="+", required=True)
+    summary.add_argument("--output", required=True)
+    fmap = commands.add_parser("fracture-map", help="fracture map and critical flaw sizes")
+    fmap.add_argument("--table", required=True)
+    fmap.add_argument("--map", required=True)
+    fmap.add_argument("--critical", required=True)
+    fmap.add_argument("--points-per-decade", type=int, default=20)
+    fmap.add_argument("--report-currents-mA-cm2", type=float, nargs="*", default=[])
+    fmap.add_argument("--fracture-toughness-MPa-m05", type=float, default=LLZO_FRACTURE_TOUGHNESS / 1e6)
+    fmap.add_argument("--geometry-factor", type=float, default=GRIFFITH_GEOMETRY_FACTOR)
+    fmap.add_argument("--cleavage-strength-GPa", type=float, default=LLZO_CLEAVAGE_STRENGTH / 1e9)
+    rates = commands.add_parser("figure-rates", help="p and sigma_1 vs current density")
+    rates.add_argument("--table", required=True)
+    rates.add_argument("--png", required=True)
+    fields_ = commands.add_parser("figure-fields", help="stress fields at a low and a high rate")
+    fields_.add_argument("--vtu", nargs="+", required=True)
+    fields_.add_argument("--cases", nargs="+", required=True)
+    fields_.add_argument("--currents-mA-cm2", type=float, nargs="+", required=True)
+    fields_.add_argument("--window-nm", type=float, nargs=4, required=True)
+    fields_.add_argument("--png", required=True)
+    figmap = commands.add_parser("figure-fracture-map", help="fracture maps per case")
+    figmap.add_argument("--map", required=True)
+    figmap.add_argument("--png", required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "summary":
+        table = collect_summaries(args.summaries)
+        _write_csv(table, args.output)
+        print(f"{len(table)} plating runs -> {args.output}")
+    elif args.command == "fracture-map":
+        table = pd.read_csv(args.table)
+        frame, critical = fracture_assessment(
+            table, args.points_per_decade, tuple(i * 10.0 for i in args.report_currents_mA_cm2),
+            args.fracture_toughness_MPa_m05 * 1e6, args.geometry_factor, args.cleavage_strength_GPa * 1e9)
+        _write_csv(frame, args.map)
+        _write_csv(critical, args.critical)
+        print(critical.to_string(index=False))
+    elif args.command == "figure-rates":
+        stress_vs_current(pd.read_csv(args.table), args.png)
+    elif args.command == "figure-fields":
+        if not len(args.vtu) == len(args.cases) == len(args.currents_mA_cm2):
+            parser.error("--vtu, --cases and --currents-mA-cm2 need one entry per panel")
+        panels = [{"vtu": v, "case": c, "current_mA_cm2": i, "window_nm": tuple(args.window_nm)}
+                  for v, c, i in zip(args.vtu, args.cases, args.currents_mA_cm2)]
+        stress_fields(panels, args.png)
+    elif args.command == "figure-fracture-map":
+        fracture_maps(pd.read_csv(args.map), args.png)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

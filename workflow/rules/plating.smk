@@ -1,0 +1,177 @@
+# Study B (SCIENCE.md, "Study B"): plating-induced stress in Li under a rigid current-collector
+# tip and fracture of LLZO at a surface pit. Geometries per flaw size, one FE solve per
+# (constraint case x flaw size x current density), then the sweep table, the fracture map
+# and the figures. Parameters: the `plating:` section of the validated config; ids and paths
+# come from lisse.plating_geometry.PlatingSweep (SWEEP.outputs() lists every product).
+from dataclasses import asdict
+
+from lisse.plating_geometry import PlatingSweep, zoom_box_nm
+
+SWEEP = PlatingSweep(STUDY.config["plating"], RESULTS)
+
+
+rule plating_geometry:
+    """Build and mesh the LLZO plate with its pit, the Li layer and the CC tip arc for one flaw size."""
+    output:
+        mesh=f"{SWEEP.directory}/geometry/{{plating_geometry}}/mesh.msh",
+        facts=f"{SWEEP.directory}/geometry/{{plating_geometry}}/geometry.json",
+        preview=report(
+            f"{SWEEP.directory}/geometry/{{plating_geometry}}/preview.png",
+            caption="../report/plating_geometry.rst",
+            category="Study B",
+            subcategory="Geometry",
+            labels=lambda wildcards: {"flaw size (nm)": f"{SWEEP.flaw_size_nm(wildcards.plating_geometry):g}"},
+        ),
+    params:
+        label=lambda wildcards: f"a = {SWEEP.flaw_size_nm(wildcards.plating_geometry):g} nm",
+        geometry=lambda wildcards: asdict(SWEEP.geometry(wildcards.plating_geometry)[0]),
+        sizing=lambda wildcards: asdict(SWEEP.geometry(wildcards.plating_geometry)[1]),
+        zoom_box_nm=lambda wildcards: zoom_box_nm(SWEEP.geometry(wildcards.plating_geometry)[0]),
+    log:
+        f"{RESULTS}/logs/plating_geometry/{{plating_geometry}}.log",
+    wildcard_constraints:
+        plating_geometry="a~[^/]+",
+    conda:
+        "../envs/lisse.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../../scripts/plating_geometry.py"
+
+
+rule plating:
+    """Plate a fixed thickness at one current density under one constraint case (finite strain, Norton Li)."""
+    input:
+        mesh=f"{SWEEP.directory}/geometry/{{plating_geometry}}/mesh.msh",
+        facts=f"{SWEEP.directory}/geometry/{{plating_geometry}}/geometry.json",
+    output:
+        history=f"{SWEEP.directory}/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}/history.csv",
+        summary=f"{SWEEP.directory}/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}/summary.json",
+        fields=directory(f"{SWEEP.directory}/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}/fields.bp"),
+        vtu=f"{SWEEP.directory}/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}/fields.vtu",
+    params:
+        parameters=lambda wildcards: SWEEP.parameters_json(wildcards.constraint, wildcards.current),
+    log:
+        f"{RESULTS}/logs/plating/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}.log",
+    wildcard_constraints:
+        constraint="top|top_lateral|none",
+        plating_geometry="a~[^/]+",
+        current="[0-9.]+(e[-+]?[0-9]+)?",
+    conda:
+        "../envs/lisse.yaml"
+    resources:
+        mpi="mpiexec",
+        tasks=config["solver"]["mpi_ranks"],
+        mem_mb=3000,
+        runtime=30,
+    shell:
+        "{resources.mpi} -n {resources.tasks} python scripts/plating.py"
+        " --mesh {input.mesh} --geometry {input.facts} --parameters '{params.parameters}'"
+        " --history {output.history} --summary {output.summary} --fields {output.fields}"
+        " --vtu {output.vtu}"
+        " > {log} 2>&1"
+
+
+rule plating_summary:
+    """One table of every plating run: case, flaw size, current, p, sigma_1 and solver facts."""
+    input:
+        summaries=SWEEP.run_files("summary.json"),
+    output:
+        table=f"{RESULTS}/plating_summary.csv",
+    log:
+        f"{RESULTS}/logs/plating_summary.log",
+    conda:
+        "../envs/lisse.yaml"
+    shell:
+        "python -m lisse.plating_plots summary --summaries {input.summaries} --output {output.table} > {log} 2>&1"
+
+
+rule fracture_map:
+    """Crack / no crack over (current density, flaw size) per case: FE sigma_1 vs sigma_c(a) and 16.1 GPa."""
+    input:
+        table=f"{RESULTS}/plating_summary.csv",
+    output:
+        map=f"{SWEEP.directory}/fracture_map.csv",
+        critical=f"{SWEEP.directory}/critical_flaw_size.csv",
+    params:
+        points_per_decade=SWEEP.config["fracture"]["map_points_per_decade"],
+        report_currents=" ".join(f"{i:g}" for i in SWEEP.config["fracture"]["report_currents_mA_cm2"]),
+        toughness=SWEEP.config["fracture"]["fracture_toughness_MPa_m05"],
+        geometry_factor=SWEEP.config["fracture"]["geometry_factor"],
+        cleavage=SWEEP.config["fracture"]["cleavage_strength_GPa"],
+    log:
+        f"{RESULTS}/logs/fracture_map.log",
+    conda:
+        "../envs/lisse.yaml"
+    shell:
+        "python -m lisse.plating_plots fracture-map --table {input.table} --map {output.map}"
+        " --critical {output.critical} --points-per-decade {params.points_per_decade}"
+        " --report-currents-mA-cm2 {params.report_currents} --fracture-toughness-MPa-m05 {params.toughness}"
+        " --geometry-factor {params.geometry_factor} --cleavage-strength-GPa {params.cleavage}"
+        " > {log} 2>&1"
+
+
+rule plating_figure_rates:
+    """p in the Li and sigma_1 at the pit tip vs current density, per case and flaw size (log-log)."""
+    input:
+        table=f"{RESULTS}/plating_summary.csv",
+    output:
+        png=report(
+            f"{SWEEP.figures}/plating_stress_vs_current.png",
+            caption="../report/plating_stress_vs_current.rst",
+            category="Study B",
+            subcategory="Figures",
+        ),
+        pdf=f"{SWEEP.figures}/plating_stress_vs_current.pdf",
+    log:
+        f"{RESULTS}/logs/figures/plating_stress_vs_current.log",
+    conda:
+        "../envs/lisse.yaml"
+    shell:
+        "python -m lisse.plating_plots figure-rates --table {input.table} --png {output.png} > {log} 2>&1"
+
+
+rule plating_figure_fields:
+    """Li pressure and LLZO sigma_1 fields per case at a low and a high current density."""
+    input:
+        vtu=SWEEP.field_files(),
+    output:
+        png=report(
+            f"{SWEEP.figures}/plating_fields.png",
+            caption="../report/plating_fields.rst",
+            category="Study B",
+            subcategory="Figures",
+        ),
+        pdf=f"{SWEEP.figures}/plating_fields.pdf",
+    params:
+        cases=" ".join(case for case, _ in SWEEP.field_panels()),
+        currents=" ".join(f"{i:g}" for _, i in SWEEP.field_panels()),
+        window=SWEEP.field_window_nm(),
+    log:
+        f"{RESULTS}/logs/figures/plating_fields.log",
+    conda:
+        "../envs/lisse.yaml"
+    shell:
+        "python -m lisse.plating_plots figure-fields --vtu {input.vtu} --cases {params.cases}"
+        " --currents-mA-cm2 {params.currents} --window-nm {params.window} --png {output.png} > {log} 2>&1"
+
+
+rule plating_figure_fracture_map:
+    """Fracture maps over (current density, flaw size), one panel per constraint case."""
+    input:
+        map=f"{SWEEP.directory}/fracture_map.csv",
+    output:
+        png=report(
+            f"{SWEEP.figures}/plating_fracture_map.png",
+            caption="../report/plating_fracture_map.rst",
+            category="Study B",
+            subcategory="Figures",
+        ),
+        pdf=f"{SWEEP.figures}/plating_fracture_map.pdf",
+    log:
+        f"{RESULTS}/logs/figures/plating_fracture_map.log",
+    conda:
+        "../envs/lisse.yaml"
+    shell:
+        "python -m lisse.plating_plots figure-fracture-map --map {input.map} --png {output.png} > {log} 2>&1"
