@@ -188,12 +188,16 @@ def test_config_boundary_converts_lab_units():
     sweep = PlatingSweep(cfg, "results/x")
     files = sweep.run_files("summary.json")
     assert len(files) == len(set(files)) == 8
-    assert files[0].startswith("results/x/plating/top/a~10nm_") and files[0].endswith("/i~4mA_cm2/summary.json")
+    assert files[0].startswith("results/x/plating/top/a~10nm_")
+    assert files[0].endswith(f"/i~4mA_cm2_{sweep.run_digest}/summary.json")
     assert sorted(sweep.geometries.values()) == [10, 100]
     assert len(sweep.field_files()) == 4 and len(sweep.outputs()) == 9
     assert json.loads(sweep.parameters_json("none", "4000"))["current_density"] == pytest.approx(4e4)
     changed = dict(cfg, pit_tip_radius_nm=3)
     assert set(PlatingSweep(changed, "results/x").geometries).isdisjoint(sweep.geometries)
+    # a solve parameter changes every run path, never overwriting the previous runs
+    thicker = PlatingSweep(dict(cfg, plated_thickness_nm=8), "results/x")
+    assert set(thicker.run_files("summary.json")).isdisjoint(files)
 
 
 def test_plating_velocity_reproduces_the_worked_number():
