@@ -149,3 +149,22 @@ def write_vtu(path: str | Path, functions: dict) -> None:
         grid.point_data[name] = data.squeeze()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     grid.save(str(path))
+
+
+def linear_solver(comm: MPI.Comm, prefix: str, options: dict):
+    """A PETSc KSP configured from ``options`` under ``prefix``.
+
+    The options are taken out of PETSc's global database again once applied, so one solve's
+    settings never leak into the next one in the same process (tests run many).
+    """
+    from petsc4py import PETSc
+
+    ksp = PETSc.KSP().create(comm)
+    ksp.setOptionsPrefix(prefix)
+    database = PETSc.Options()
+    for key, value in options.items():
+        database[f"{prefix}{key}"] = value
+    ksp.setFromOptions()
+    for key in options:
+        del database[f"{prefix}{key}"]
+    return ksp

@@ -88,7 +88,7 @@ from lisse.creep import (
     equivalent_stress,
     norton_creep_update,
 )
-from lisse.fem import Body, load_body, load_mesh, write_vtu
+from lisse.fem import Body, linear_solver, load_body, load_mesh, write_vtu
 from lisse.solver_cli import write_outputs
 from lisse.interface import InterfaceProfile
 
@@ -469,16 +469,8 @@ class _LiCreepProblem:
         self.A.setNearNullSpace(rigid_body_modes(V))  # only used if the user switches to GAMG
         self.b = fem_petsc.create_vector(V)
         self.solution = self.b.duplicate()
-        self.ksp = PETSc.KSP().create(self.comm)
-        self.ksp.setOptionsPrefix(prefix)
-        options = PETSc.Options()
-        merged = {**default_petsc_options(), **(petsc_options or {})}
-        for key, value in merged.items():
-            options[f"{prefix}{key}"] = value
-        self.ksp.setFromOptions()
-        for key in merged:
-            del options[f"{prefix}{key}"]
-        self.petsc_options = merged
+        self.petsc_options = {**default_petsc_options(), **(petsc_options or {})}
+        self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
         if self.uniform_edge:
             self.border_column, self.border_row = self.b.duplicate(), self.b.duplicate()
             self.border_solution = self.b.duplicate()

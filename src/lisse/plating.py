@@ -84,8 +84,6 @@ import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PET
 import json
 import logging
 import math
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -112,7 +110,7 @@ from lisse.creep import (
     equivalent_stress,
     norton_creep_update,
 )
-from lisse.fem import Body, load_mesh, write_vtu
+from lisse.fem import Body, linear_solver, load_mesh, write_vtu
 from lisse.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
@@ -120,6 +118,7 @@ from lisse.fracture import (
     whisker_stress,
 )
 from lisse.mechanics import cell_mean_divergence, default_petsc_options
+from lisse.solver_cli import write_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -617,16 +616,8 @@ class _PlatingProblem:
         self.A = fem_petsc.create_matrix(self.jacobian_form)
         self.b = fem_petsc.create_vector(V)
         self.solution = self.b.duplicate()
-        self.ksp = PETSc.KSP().create(self.comm)
-        self.ksp.setOptionsPrefix(prefix)
-        options = PETSc.Options()
-        merged = {**default_petsc_options(), **(petsc_options or {})}
-        for key, value in merged.items():
-            options[f"{prefix}{key}"] = value
-        self.ksp.setFromOptions()
-        for key in merged:
-            del options[f"{prefix}{key}"]
-        self.petsc_options = merged
+        self.petsc_options = {**default_petsc_options(), **(petsc_options or {})}
+        self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
         self.force_scale = self.bulk_li * params.plated_thickness  # nodal forces per unit depth, N/m
         self.n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
 
@@ -1156,33 +1147,5 @@ def run_plating(mesh_path: str | Path, geometry_json: str | Path, params: Platin
                            "petsc_options": dict(petsc_options or {})})
     if provenance is not None:
         result.summary["provenance"] = provenance
-    if fields_dir is not None:
-        fields_dir = Path(fields_dir)
-        tmp_fields = fields_dir.with_name(fields_dir.name + ".tmp")
-        if comm.rank == 0:
-            shutil.rmtree(tmp_fields, ignore_errors=True)
-            tmp_fields.parent.mkdir(parents=True, exist_ok=True)
-        comm.barrier()
-        result.write_fields(tmp_fields)
-        comm.barrier()
-        if comm.rank == 0:
-            shutil.rmtree(fields_dir, ignore_errors=True)
-            os.replace(tmp_fields, fields_dir)
-    if vtu_path is not None:
-        vtu_path = Path(vtu_path)
-        tmp_vtu = vtu_path.with_name(vtu_path.stem + ".tmp.vtu")
-        result.write_vtu(tmp_vtu)
-        if comm.rank == 0:
-            os.replace(tmp_vtu, vtu_path)
-    if comm.rank == 0:
-        _write_atomically(Path(history_csv), lambda p: result.history.to_csv(p, index=False, float_format="%.12e"))
-        _write_atomically(Path(summary_json), lambda p: p.write_text(json.dumps(result.summary, indent=2)))
-    comm.barrier()
+    write_outputs(result, comm, history_csv, summary_json, fields_dir, vtu_path, table="history")
     return result
-
-
-def _write_atomically(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)

@@ -22,8 +22,10 @@ from mpi4py import MPI
 from lisse import logs
 
 
-def write_outputs(result, comm: MPI.Comm, interface_csv, summary_json, fields_dir=None, vtu_path=None) -> None:
-    """Write the fields, the interface table and (last) the summary, each under a temporary name first."""
+def write_outputs(result, comm: MPI.Comm, table_csv, summary_json, fields_dir=None, vtu_path=None,
+                  table: str = "interface") -> None:
+    """Write the fields, the result's table (``result.<table>``) and, last, the summary, each
+    under a temporary name first."""
     if fields_dir is not None:
         fields_dir = Path(fields_dir)
         tmp_fields = fields_dir.with_name(fields_dir.name + ".tmp")
@@ -43,7 +45,8 @@ def write_outputs(result, comm: MPI.Comm, interface_csv, summary_json, fields_di
         if comm.rank == 0:
             os.replace(tmp_vtu, vtu_path)
     if comm.rank == 0:
-        write_atomically(Path(interface_csv), lambda p: result.interface.to_csv(p, index=False, float_format="%.12e"))
+        frame = getattr(result, table)
+        write_atomically(Path(table_csv), lambda p: frame.to_csv(p, index=False, float_format="%.12e"))
         write_atomically(Path(summary_json), lambda p: p.write_text(json.dumps(result.summary, indent=2)))
     comm.barrier()
 
