@@ -68,7 +68,7 @@ def test_calibration_hits_its_target_and_is_recorded(workflow_run):
     assert calibration["predicted_ccd_mA_cm2"] == pytest.approx(calibration["target_ccd_mA_cm2"], rel=1e-2)
     provenance = json.loads((results / "provenance.json").read_text())
     assert provenance["calibration"]["eps_dot_0_per_s"] == calibration["eps_dot_0_per_s"]
-    assert provenance["git_commit"] and provenance["versions"]["fenics-dolfinx"].startswith("0.11")
+    assert provenance["git_commit"] and provenance["versions"]["dolfinx"].startswith("0.11")
     config = yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())
     n_geometries = 1 + len(config["geometry"]["channel_widths_um"])
     sweeps = len(config["electrochemistry"]["current_densities_mA_cm2"]) + len(config["mechanics"]["stack_pressures_MPa"])

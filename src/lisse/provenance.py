@@ -8,7 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("lisse", "dolfinx-solver-real", "fenics-dolfinx", "fenics-basix", "fenics-ffcx", "fenics-ufl",
+PACKAGES = ("lisse", "dolfinx-solver-real", "fenics-basix", "fenics-ffcx", "fenics-ufl",
             "petsc4py", "mpi4py", "gmsh", "numpy", "pandas", "snakemake")
 
 
@@ -25,7 +25,15 @@ def git_commit(path: str | Path = ".") -> str:
 
 
 def versions() -> dict[str, str]:
+    """Versions of the stack; DOLFINx is reported under ``dolfinx`` (the PyPI wheel
+    ``dolfinx-solver-real`` ships it without a ``fenics-dolfinx`` distribution)."""
     found = {}
+    try:
+        import dolfinx_solver
+
+        found["dolfinx"] = dolfinx_solver.DOLFINX_VERSION
+    except ImportError:
+        pass
     for name in PACKAGES:
         try:
             found[name] = metadata.version(name)
