@@ -27,16 +27,16 @@ say() { printf 'local_slurm: %s\n' "$*" >&2; }
 die() { printf 'local_slurm: error: %s\n' "$*" >&2; exit 1; }
 
 # --- what to run -------------------------------------------------------------------------
-command=()
+to_run=()
 extra=()
 while [[ $# -gt 0 ]]; do
-    if [[ $1 == -- ]]; then shift; command=("$@"); break; fi
+    if [[ $1 == -- ]]; then shift; to_run=("$@"); break; fi
     extra+=("$1"); shift
 done
-if [[ ${#command[@]} -eq 0 ]]; then
+if [[ ${#to_run[@]} -eq 0 ]]; then
     # The first status check comes 5 s after a submission instead of the plugin's 40 s: the
     # jobs of this one-node cluster are short, and nobody else polls its slurmctld.
-    command=("$ROOT/scripts/lisse" run --profile workflow/profiles/slurm
+    to_run=("$ROOT/scripts/lisse" run --profile workflow/profiles/slurm
              --slurm-init-seconds-before-status-checks 5 "${extra[@]}")
 elif [[ ${#extra[@]} -gt 0 ]]; then
     die "arguments before '--' (${extra[*]}) only go with the default command"
@@ -207,7 +207,7 @@ say "cluster 'local' up: partition debug, node localhost, $CPUS CPUs, $MEMORY_MB
 # Run in the background and wait, so that a SIGINT/SIGTERM to this script is handled at once:
 # it is passed on to the command as SIGTERM (Snakemake then cancels its SLURM jobs), and the
 # cluster is taken down when the command has ended.
-say "running: ${command[*]}"
+say "running: ${to_run[*]}"
 SIGNALLED=""
 CMD_PID=""
 pass_on() {
@@ -218,7 +218,7 @@ pass_on() {
 trap 'pass_on 130' INT
 trap 'pass_on 143' TERM
 set +e
-"${command[@]}" <&0 &
+"${to_run[@]}" <&0 &
 CMD_PID=$!
 while :; do
     wait "$CMD_PID"
