@@ -4,9 +4,9 @@ Marker `slurm` (skipped by default; `scripts/lisse test -m slurm`). Needs root: 
 runs munged, slurmctld and slurmd on this machine (and apt-gets slurm-wlm + munge if they
 are missing). Each run works in a temporary copy of the workflow so the checkout's results/
 are untouched, and is compared with a local run of the same copy. The geometry stage comes
-first and takes about two minutes; the whole default study then takes ~30 min on 2 cores
-(~20 min under SLURM, where every one of the 64 jobs starts its own Snakemake, and ~7 min
-for the local reference).
+first and takes about two minutes; the whole default study then takes ~45 min on 2 cores
+(~38 min under SLURM, where each of its ~110 jobs starts its own Snakemake, and ~9 min for
+the local reference).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ pytestmark = [
 LOCAL = [sys.executable, "-m", "snakemake", "--profile", "workflow/profiles/default"]
 SLURM = [*LOCAL, "--profile", "workflow/profiles/slurm", "--slurm-init-seconds-before-status-checks", "5"]
 # The slurm profile solves on 2 MPI ranks; the local reference uses the same number of ranks.
-TWO_RANKS = ["--set-resources", "electrochemistry:tasks=2", "mechanics:tasks=2"]
+TWO_RANKS = ["--set-resources", "electrochemistry:tasks=2", "mechanics:tasks=2", "plating:tasks=2"]
 
 # Summary columns that are not results: wall-clock timings, solver-path diagnostics (residual
 # norms, iteration counts, steps that stopped at round-off), round-off checks such as the
