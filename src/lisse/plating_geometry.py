@@ -326,36 +326,10 @@ def zoom_box_nm(geometry: PlatingGeometry) -> tuple[float, float, float, float]:
 
 def plating_preview(msh_path: str | Path, png_path: str | Path, zoom_box: tuple[float, float, float, float],
                     title: str = "") -> None:
-    """Two panels: the whole slice and a zoom on the Li and the pit (window in nm).
+    """Study A's two-panel mesh preview, in nm: the whole slice and a zoom on the Li and the pit."""
+    from lisse.preview import mesh_preview
 
-    Reuses :func:`lisse.preview.read_triangles` and its body colours (LLZO blue-grey,
-    Li amber); the labels are in nm.
-    """
-    from lisse import preview
-    import pyvista as pv
-
-    grid = preview.read_triangles(msh_path)
-    grid.points *= 1e3  # read_triangles gives micrometres
-    plotter = pv.Plotter(shape=(1, 2), col_weights=[1, 2], off_screen=True, window_size=(1500, 800), border=False)
-    x0, x1, y0, y1 = zoom_box
-    for column, box in enumerate([None, zoom_box]):
-        plotter.subplot(0, column)
-        shown = grid if box is None else grid.clip_box((x0, x1, y0, y1, -1, 1), invert=False)
-        for tag, colour in preview.BODY_COLOURS.items():
-            part = shown.extract_cells(shown.cell_data["body"] == tag)
-            if part.n_cells:
-                plotter.add_mesh(part, color=colour, show_edges=True, edge_color="#3a3a3a", lighting=False,
-                                 line_width=0.5 if box is None else 1.0)
-        plotter.view_xy()
-        plotter.enable_parallel_projection()
-        label = title if box is None else f"zoom: x {x0:.0f} to {x1:.0f} nm, y {y0:.0f} to {y1:.0f} nm"
-        plotter.add_text(f"{label}\nLi: amber, LLZO: blue-grey", font_size=10, position="upper_left", color="black")
-        plotter.reset_camera()
-    Path(png_path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(png_path).with_name(Path(png_path).stem + ".tmp.png")
-    plotter.screenshot(str(tmp))
-    plotter.close()
-    os.replace(tmp, png_path)
+    mesh_preview(msh_path, png_path, zoom_box, title=title, unit="nm")
 
 
 # --------------------------------------------------------------------------------------

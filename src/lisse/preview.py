@@ -16,21 +16,24 @@ pv.OFF_SCREEN = True
 BODY_COLOURS = {1: "#c9d6e8", 2: "#f2c480"}  # SSE (LLZO) bluish grey, Li metal amber
 
 
-def read_triangles(msh_path: str | Path) -> pv.UnstructuredGrid:
-    """The 2D cells of a workflow mesh as a pyvista grid, coordinates in µm, with a ``body`` array."""
+UNITS = {"µm": 1e6, "nm": 1e9}  # plot units -> factor from metres
+
+
+def read_triangles(msh_path: str | Path, unit: str = "µm") -> pv.UnstructuredGrid:
+    """The 2D cells of a workflow mesh as a pyvista grid, coordinates in ``unit``, with a ``body`` array."""
     mesh = meshio.read(msh_path)
     blocks = [(k, block) for k, block in enumerate(mesh.cells) if block.type == "triangle"]
     cells = np.concatenate([block.data for _, block in blocks])
     body = np.concatenate([mesh.cell_data["gmsh:physical"][k] for k, _ in blocks])
-    grid = pv.UnstructuredGrid({pv.CellType.TRIANGLE: cells}, mesh.points * 1e6)
+    grid = pv.UnstructuredGrid({pv.CellType.TRIANGLE: cells}, mesh.points * UNITS[unit])
     grid.cell_data["body"] = body
     return grid
 
 
 def mesh_preview(msh_path: str | Path, png_path: str | Path, zoom_box_um: tuple[float, float, float, float],
-                 title: str = "") -> None:
-    """Two panels: the whole slice and the window ``(x0, x1, y0, y1)`` in µm (around one channel corner)."""
-    grid = read_triangles(msh_path)
+                 title: str = "", unit: str = "µm") -> None:
+    """Two panels: the whole slice and the window ``(x0, x1, y0, y1)`` in ``unit`` (around one feature)."""
+    grid = read_triangles(msh_path, unit)
     plotter = pv.Plotter(shape=(1, 2), col_weights=[1, 2], off_screen=True, window_size=(1500, 800), border=False)
     x0, x1, y0, y1 = zoom_box_um
     for column, box in enumerate([None, (x0, x1, y0, y1)]):
@@ -43,8 +46,10 @@ def mesh_preview(msh_path: str | Path, png_path: str | Path, zoom_box_um: tuple[
                                  line_width=0.5 if box is None else 1.0)
         plotter.view_xy()
         plotter.enable_parallel_projection()
-        label = title if box is None else f"zoom: x {x0:.0f} to {x1:.0f} µm, y {y0:.0f} to {y1:.0f} µm"
+        label = title if box is None else f"zoom: x {x0:.0f} to {x1:.0f} {unit}, y {y0:.0f} to {y1:.0f} {unit}"
         plotter.add_text(f"{label}\nLi: amber, LLZO: blue-grey", font_size=10, position="upper_left", color="black")
         plotter.reset_camera()
-    plotter.screenshot(str(png_path))
+    tmp = Path(png_path).with_name(Path(png_path).stem + ".tmp.png")  # no partial preview on failure
+    plotter.screenshot(str(tmp))
     plotter.close()
+    os.replace(tmp, png_path)
