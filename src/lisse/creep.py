@@ -15,10 +15,11 @@ increment dp solves the scalar equation
 
 and sigma_{n+1} = sigma_tr - 2 G dp N, eps_cr_{n+1} = eps_cr_n + dp N.
 
-Tensors are Mandel 4-vectors ``[xx, yy, zz, sqrt(2) xy]`` (plane strain keeps the
-out-of-plane stress and creep strain; the total eps_zz is zero), so double
-contractions are dot products and the algorithmic tangent is a symmetric 4x4
-matrix.  Every function works on arrays of points at once (leading axis).
+Tensors are Mandel 4-vectors ``[xx, yy, zz, sqrt(2) xy]`` in plane strain (which keeps
+the out-of-plane stress and creep strain; the total eps_zz is zero) and Mandel 6-vectors
+``[xx, yy, zz, sqrt(2) xy, sqrt(2) yz, sqrt(2) xz]`` in 3D, so double contractions are dot
+products and the algorithmic tangent is a symmetric 4x4 (6x6) matrix.  Every function
+works on arrays of points at once (leading axis) and takes the layout from the last axis.
 """
 
 from __future__ import annotations
@@ -29,8 +30,20 @@ import numpy as np
 
 GAS_CONSTANT = 8.314462618  # J/(mol K)
 
-MANDEL_IDENTITY = np.array([1.0, 1.0, 1.0, 0.0])
-DEVIATORIC_PROJECTOR = np.eye(4) - np.outer(MANDEL_IDENTITY, MANDEL_IDENTITY) / 3.0
+def mandel_identity(components: int = 4) -> np.ndarray:
+    """The identity tensor as a Mandel vector of 4 (plane strain) or 6 (3D) components."""
+    if components not in (4, 6):
+        raise ValueError(f"Mandel vectors have 4 (plane strain) or 6 (3D) components, not {components}")
+    return np.array([1.0, 1.0, 1.0] + [0.0] * (components - 3))
+
+
+def deviatoric_projector(components: int = 4) -> np.ndarray:
+    identity = mandel_identity(components)
+    return np.eye(components) - np.outer(identity, identity) / 3.0
+
+
+MANDEL_IDENTITY = mandel_identity(4)
+DEVIATORIC_PROJECTOR = deviatoric_projector(4)
 
 
 def arrhenius_creep_rate(temperature, rate_ref, activation_energy, reference_temperature):
@@ -62,9 +75,10 @@ class NortonMaterial:
         """sigma_ref / (E eps_dot_0): time for creep to relax a stress of sigma_ref (s)."""
         return self.creep_stress_ref / (self.youngs_modulus * self.creep_rate) if self.creep_rate > 0 else np.inf
 
-    def elastic_stiffness(self) -> np.ndarray:
+    def elastic_stiffness(self, components: int = 4) -> np.ndarray:
         """C in Mandel form: lambda I (x) I + 2 G Id."""
-        return self.lame_lambda * np.outer(MANDEL_IDENTITY, MANDEL_IDENTITY) + 2.0 * self.shear_modulus * np.eye(4)
+        identity = mandel_identity(components)
+        return self.lame_lambda * np.outer(identity, identity) + 2.0 * self.shear_modulus * np.eye(components)
 
     def steady_creep_rate(self, equivalent_stress):
         """Equivalent creep strain rate eps_dot_0 (sigma_e / sigma_ref)^n (1/s)."""
@@ -72,14 +86,14 @@ class NortonMaterial:
 
 
 def equivalent_stress(stress: np.ndarray) -> np.ndarray:
-    """von Mises sigma_e = sqrt(3/2 s : s) of Mandel stresses (..., 4)."""
-    s = stress @ DEVIATORIC_PROJECTOR
+    """von Mises sigma_e = sqrt(3/2 s : s) of Mandel stresses (..., 4) or (..., 6)."""
+    s = stress @ deviatoric_projector(stress.shape[-1])
     return np.sqrt(1.5 * np.einsum("...i,...i->...", s, s))
 
 
 def hydrostatic_pressure(stress: np.ndarray) -> np.ndarray:
     """p = -tr(sigma)/3, positive in compression."""
-    return -(stress @ MANDEL_IDENTITY) / 3.0
+    return -(stress @ mandel_identity(stress.shape[-1])) / 3.0
 
 
 def creep_increment(trial_equivalent_stress: np.ndarray, dt: float, material: NortonMaterial,
@@ -129,10 +143,10 @@ def creep_increment(trial_equivalent_stress: np.ndarray, dt: float, material: No
 class CreepUpdate:
     """State at the end of a step, per point (Mandel components)."""
 
-    stress: np.ndarray  # (N, 4)
-    creep_strain: np.ndarray  # (N, 4), deviatoric
+    stress: np.ndarray  # (N, 4) or (N, 6)
+    creep_strain: np.ndarray  # like stress, deviatoric
     creep_increment: np.ndarray  # (N,), equivalent creep strain increment dp
-    tangent: np.ndarray  # (N, 4, 4), d(stress)/d(strain), algorithmic (consistent)
+    tangent: np.ndarray  # (N, 4, 4) or (N, 6, 6), d(stress)/d(strain), algorithmic (consistent)
 
     @property
     def equivalent_stress(self) -> np.ndarray:
@@ -141,7 +155,7 @@ class CreepUpdate:
 
 def norton_creep_update(strain: np.ndarray, creep_strain_old: np.ndarray, dt: float,
                         material: NortonMaterial) -> CreepUpdate:
-    """Backward-Euler return mapping for total strains (N, 4) given the creep strains of the last step.
+    """Backward-Euler return mapping for total strains (N, 4) or (N, 6) given the creep strains of the last step.
 
     The consistent tangent, with h = d(dp)/d(q_tr) = n dp / (q + 3 G n dp), is
 
@@ -151,23 +165,25 @@ def norton_creep_update(strain: np.ndarray, creep_strain_old: np.ndarray, dt: fl
     the relaxed limit of long steps.
     """
     G, n = material.shear_modulus, material.creep_exponent
-    stiffness = material.elastic_stiffness()
+    components = strain.shape[-1]
+    stiffness = material.elastic_stiffness(components)
+    projector = deviatoric_projector(components)
     trial = (strain - creep_strain_old) @ stiffness
     q_tr = equivalent_stress(trial)
     dp = creep_increment(q_tr, dt, material)
 
     creeping = dp > 0.0
     flow = np.zeros_like(trial)  # N = (3/2) s_tr / q_tr
-    flow[creeping] = 1.5 * (trial[creeping] @ DEVIATORIC_PROJECTOR) / q_tr[creeping, None]
+    flow[creeping] = 1.5 * (trial[creeping] @ projector) / q_tr[creeping, None]
     stress = trial - 2.0 * G * dp[:, None] * flow
     creep_strain = creep_strain_old + dp[:, None] * flow
 
-    tangent = np.broadcast_to(stiffness, (len(strain), 4, 4)).copy()
+    tangent = np.broadcast_to(stiffness, (len(strain), components, components)).copy()
     if np.any(creeping):
         dp_c, q_tr_c, flow_c = dp[creeping], q_tr[creeping], flow[creeping]
         q = q_tr_c - 3.0 * G * dp_c
         h = n * dp_c / (q + 3.0 * G * n * dp_c)
         ratio = dp_c / q_tr_c
-        tangent[creeping] -= (6.0 * G**2 * ratio)[:, None, None] * DEVIATORIC_PROJECTOR
+        tangent[creeping] -= (6.0 * G**2 * ratio)[:, None, None] * projector
         tangent[creeping] -= (4.0 * G**2 * (h - ratio))[:, None, None] * np.einsum("pi,pj->pij", flow_c, flow_c)
     return CreepUpdate(stress=stress, creep_strain=creep_strain, creep_increment=dp, tangent=tangent)

@@ -45,7 +45,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
-from lisse.fem import Body, load_body, load_mesh, write_vtu
+from lisse.fem import Body, facet_samples, load_body, load_mesh, write_vtu
 from lisse.interface import InterfaceProfile
 from lisse.solver_cli import write_outputs
 
@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 DIRECT_SOLVER_MAX_DOFS = 50_000
 
 INTERFACE_COLUMNS = (
-    "s_m",
+    "s_m",  # 2D: arc length along the interface profile; 3D: absent
     "x_m",
     "y_m",
     "segment",
@@ -68,6 +68,17 @@ INTERFACE_COLUMNS = (
     "overpotential_V",
     "electrolyte_potential_V",
 )
+# 3D: no interface coordinate; the rows are the points of a Gauss rule on every interface
+# facet, each carrying its share of the interface area, so area integrals are weighted sums.
+INTERFACE_COLUMNS_3D = ("x_m", "y_m", "z_m", "area_m2") + INTERFACE_COLUMNS[3:]
+INTERFACE_RULE_DEGREE_3D = 2  # 3 points per triangle
+MEASURE_NAMES_3D = {
+    "segment_length_m": "segment_area_m2",
+    "interface_length_m": "interface_area_m2",
+    "nominal_width_m": "nominal_area_m2",
+    "interface_length_per_nominal_width": "interface_area_per_nominal_area",
+    "interface_current_per_nominal_width_A_m2": "interface_current_per_nominal_area_A_m2",
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -295,7 +306,7 @@ class ElectrochemistryResult:
 # --------------------------------------------------------------------------------------
 
 
-def solve_electrochemistry(body: Body, profile: InterfaceProfile, params: ElectrochemistryParameters,
+def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params: ElectrochemistryParameters,
                            petsc_options: dict | None = None, prefix: str = "ec_") -> ElectrochemistryResult:
     """Solve for the electrolyte potential in the SSE body and post-process the interface current.
 
@@ -441,6 +452,8 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile, params: Electr
         "n_ranks": comm.size,
         "parameters": asdict(params),
     }
+    if tdim == 3:  # the interface and the mid-plane are surfaces: name their measures as areas
+        summary = {MEASURE_NAMES_3D.get(key, key): value for key, value in summary.items()}
     # Timings differ between ranks; report the slowest so every rank holds the same summary
     for key in [k for k in summary if k.endswith("_time_s")]:
         summary[key] = comm.allreduce(summary[key], op=MPI.MAX)
@@ -480,11 +493,14 @@ def _time_snes_assembly(snes: PETSc.SNES) -> dict:
     return timer
 
 
-def _interface_table(body: Body, phi: fem.Function, profile: InterfaceProfile,
+def _interface_table(body: Body, phi: fem.Function, profile: InterfaceProfile | None,
                      params: ElectrochemistryParameters) -> pd.DataFrame:
-    """Potential, overpotential and Butler–Volmer current at every interface node, gathered on all ranks."""
+    """Potential, overpotential and Butler–Volmer current at every interface node (2D) or facet
+    Gauss point (3D), gathered on all ranks."""
     V = phi.function_space
     mesh = V.mesh
+    if mesh.topology.dim == 3:
+        return _interface_table_3d(body, phi, params)
     fdim = mesh.topology.dim - 1
     mesh.topology.create_connectivity(fdim, mesh.topology.dim)
     interface_facets = body.facets(*body.interface_segments)
@@ -517,6 +533,28 @@ def _interface_table(body: Body, phi: fem.Function, profile: InterfaceProfile,
     return table.sort_values("s_m", kind="stable").reset_index(drop=True)
 
 
+def _interface_table_3d(body: Body, phi: fem.Function, params: ElectrochemistryParameters) -> pd.DataFrame:
+    samples = facet_samples(body, body.interface_segments, INTERFACE_RULE_DEGREE_3D)
+    potential = phi.eval(samples.points, samples.cells).ravel().real if len(samples.cells) else np.zeros(0)
+    overpotential = 0.0 - potential
+    current = butler_volmer_current(overpotential, params.exchange_current_density, params.alpha_anodic,
+                                    params.alpha_cathodic, params.temperature)
+    i_app = params.applied_current_density
+    local = pd.DataFrame({
+        "x_m": samples.points[:, 0],
+        "y_m": samples.points[:, 1],
+        "z_m": samples.points[:, 2],
+        "area_m2": samples.weights,
+        "segment": samples.groups,
+        "current_density_A_m2": current,
+        "current_density_normalised": current / i_app if i_app else np.full_like(current, np.nan),
+        "overpotential_V": overpotential,
+        "electrolyte_potential_V": potential,
+    }, columns=list(INTERFACE_COLUMNS_3D))
+    table = pd.concat(phi.function_space.mesh.comm.allgather(local), ignore_index=True)
+    return table.sort_values(["segment", "x_m", "z_m", "y_m"], kind="stable").reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------
 # File-level driver (the workflow step)
 # --------------------------------------------------------------------------------------
@@ -534,7 +572,7 @@ def run_electrochemistry(mesh_path: str | Path, geometry_json_path: str | Path, 
     """
     with open(geometry_json_path) as f:
         facts = json.load(f)
-    profile = InterfaceProfile.from_json(facts["interface_profile"])
+    profile = InterfaceProfile.from_json(facts["interface_profile"]) if facts.get("interface_profile") else None
     body = load_body(load_mesh(mesh_path, comm), "sse")
     result = solve_electrochemistry(body, profile, params, petsc_options=petsc_options, prefix=prefix)
     result.summary["mesh"] = str(mesh_path)

@@ -31,8 +31,8 @@ mirror plane (mid-channel, x = 0) toward the land.  A planar cell has only
 ``interface_land_top``."""
 
 
-def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, gdim: int = 2) -> gmshio.MeshData:
-    """Read a workflow ``.msh`` file (coordinates in metres); rank 0 reads and distributes.
+def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> gmshio.MeshData:
+    """Read a workflow ``.msh`` file (coordinates in metres, 2D or 3D); rank 0 reads and distributes.
 
     Same as ``dolfinx.io.gmsh.read_from_msh`` but with gmsh's terminal output off, so the
     solver logs carry only the solver's own lines.
@@ -40,12 +40,13 @@ def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, gdim: int = 2) 
     import gmsh
 
     if comm.rank != 0:
-        return gmshio.model_to_mesh(None, comm, 0, gdim=gdim)
+        return gmshio.model_to_mesh(None, comm, 0, gdim=comm.bcast(None, root=0))
     gmsh.initialize(interruptible=False)
     try:
         gmsh.option.setNumber("General.Terminal", 0)
         gmsh.model.add("mesh")
         gmsh.merge(str(path))
+        gdim = comm.bcast(gmsh.model.getDimension(), root=0)
         return gmshio.model_to_mesh(gmsh.model, comm, 0, gdim=gdim)
     finally:
         gmsh.finalize()
@@ -107,6 +108,63 @@ def load_body(mesh_data: gmshio.MeshData, cell_group: str) -> Body:
     return Body(mesh=submesh, facet_tags=facet_tags, facet_groups=facet_groups)
 
 
+@dataclass
+class FacetSamples:
+    """Quadrature points on the owned facets of some facet groups, each with its cell and weight.
+
+    Each facet is counted once across ranks.  ``normals`` point out of the body.  The
+    weights sum to the groups' length (2D) or area (3D) over all ranks.
+    """
+
+    cells: np.ndarray  # (N,) local cell owning the facet
+    points: np.ndarray  # (N, 3) coordinates (z = 0 in 2D)
+    weights: np.ndarray  # (N,) quadrature weight times facet measure (m or m²)
+    normals: np.ndarray  # (N, gdim) unit outward normal of the body
+    groups: np.ndarray  # (N,) group name of the facet
+
+
+def facet_samples(body: Body, names: list[str], degree: int) -> FacetSamples:
+    """Points of the degree-``degree`` Gauss rule on every owned facet of the named groups."""
+    import basix
+
+    mesh = body.mesh
+    tdim, fdim, gdim = mesh.topology.dim, mesh.topology.dim - 1, mesh.geometry.dim
+    mesh.topology.create_connectivity(fdim, tdim)
+    owned = mesh.topology.index_map(fdim).size_local
+    name_of = {body.facet_groups[n]: n for n in names}
+    keep = np.isin(body.facet_tags.values, list(name_of)) & (body.facet_tags.indices < owned)
+    facets, tags = body.facet_tags.indices[keep], body.facet_tags.values[keep]
+    facet_to_cell = mesh.topology.connectivity(fdim, tdim)
+    cells = np.array([facet_to_cell.links(f)[0] for f in facets], dtype=np.int32)
+    vertices = mesh.geometry.x[dmesh.entities_to_geometry(mesh, fdim, facets)][:, :fdim + 1, :gdim]  # straight facets
+    centroids = mesh.geometry.x[dmesh.entities_to_geometry(mesh, tdim, cells)][:, :, :gdim].mean(axis=1)
+    reference = basix.CellType.interval if fdim == 1 else basix.CellType.triangle
+    points_ref, weights_ref = basix.make_quadrature(reference, degree)
+    edges = vertices[:, 1:] - vertices[:, :1]  # (facet, fdim, gdim)
+    if fdim == 1:
+        measure = np.linalg.norm(edges[:, 0], axis=1)
+        normal = np.column_stack([edges[:, 0, 1], -edges[:, 0, 0]])
+    else:
+        cross = np.cross(edges[:, 0], edges[:, 1])
+        measure = 0.5 * np.linalg.norm(cross, axis=1)
+        normal = cross
+    normal = normal / np.maximum(np.linalg.norm(normal, axis=1), 1e-300)[:, None]
+    flip = np.einsum("fi,fi->f", normal, vertices.mean(axis=1) - centroids) < 0
+    normal[flip] *= -1.0
+    n_points = len(weights_ref)
+    xyz = vertices[:, None, 0, :] + np.einsum("qk,fkd->fqd", points_ref, edges)  # (facet, point, gdim)
+    points = np.zeros((len(facets) * n_points, 3))
+    points[:, :gdim] = xyz.reshape(-1, gdim)
+    reference_measure = weights_ref.sum()  # 1 (interval) or 1/2 (triangle)
+    return FacetSamples(
+        cells=np.repeat(cells, n_points),
+        points=points,
+        weights=(measure[:, None] * weights_ref[None, :] / reference_measure).ravel(),
+        normals=np.repeat(normal, n_points, axis=0),
+        groups=np.repeat(np.array([name_of[t] for t in tags], dtype=object), n_points).astype(str),
+    )
+
+
 def _union_over_ranks(comm: MPI.Comm, items: set[int]) -> set[int]:
     return set().union(*comm.allgather(items))
 
@@ -144,7 +202,7 @@ def write_vtu(path: str | Path, functions: dict) -> None:
     grid = pv.UnstructuredGrid(vtk_cells, np.concatenate(all_types), np.concatenate(all_points))
     for name, parts in all_values.items():
         data = np.concatenate(parts)
-        if data.shape[1] == 2:  # pad 2D vectors to 3D for VTK glyphs
+        if data.shape[1] == 2 and mesh.geometry.dim == 2:  # pad 2D vectors to 3D for VTK glyphs
             data = np.hstack([data, np.zeros((len(data), 1))])
         grid.point_data[name] = data.squeeze()
     Path(path).parent.mkdir(parents=True, exist_ok=True)

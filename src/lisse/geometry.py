@@ -1,4 +1,4 @@
-"""Parametric 2D half-cell geometries of Li | LLZO, planar or micropatterned, meshed with Gmsh.
+"""Parametric half-cell geometries of Li | LLZO, planar or micropatterned, meshed with Gmsh.
 
 The cross-section (SCIENCE.md, Study A, "Cell and geometry"), coordinates in metres:
 
@@ -11,6 +11,15 @@ The Li/SSE interface is built as an explicit chain of named straight segments
 and quarter-circle fillets, shared by both bodies so the mesh is conforming.
 Gmsh works in micrometres (its geometric tolerances assume O(1) coordinates);
 the mesh is scaled to metres when written.
+
+The 3D unit cell (``dimension = 3``) of the square grid keeps y vertical and adds the
+second lateral direction z: it is the quarter x, z in [0, pitch/2] of one period, cut by
+the mirror planes x = 0 and z = 0 through the middles of the two crossing channels and
+x = z = pitch/2 through the middle of the square pillar.  Its ``ridges`` pattern has the
+channels along z only (no cross channels): every z-section is the 2D cross-section, which
+is how the 3D model is verified against the 2D one.  Pillar edges are filleted with the
+same radius (OCC rolling-ball fillets, blended at the pillar's corners).  The physical
+groups are the 2D ones plus ``*_front`` (z = 0) and ``*_back`` (z = pitch/2).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from lisse.interface import InterfaceProfile, Segment
 UM = 1e-6  # one micrometre in metres; gmsh builds in micrometres
 
 LATERAL_EXTENTS = ("unit_cell", "periods", "pellet")
+PATTERNS = ("grid", "ridges")  # 3D: crossing channels around square pillars | channels along z only
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,16 @@ class CellGeometry:
     n_periods: int = 1
     pellet_radius: float = 5e-3
     planar_width: float = 100e-6  # lateral width of the planar cell's slice (the fields do not vary with x)
+    dimension: int = 2  # 2: plane cross-section; 3: quarter unit cell (x, z lateral, y vertical)
+    pattern: str = "grid"  # 3D only, see PATTERNS
+
+    def __post_init__(self):
+        if self.dimension not in (2, 3):
+            raise ValueError(f"dimension must be 2 or 3, not {self.dimension!r}")
+        if self.pattern not in PATTERNS:
+            raise ValueError(f"pattern must be one of {PATTERNS}, not {self.pattern!r}")
+        if self.dimension == 3 and self.lateral_extent != "unit_cell":
+            raise ValueError("the 3D geometry is a unit cell: lateral_extent must be 'unit_cell'")
 
     @property
     def is_planar(self) -> bool:
@@ -157,6 +177,8 @@ def interface_profile(geometry: CellGeometry) -> InterfaceProfile:
 
 def geometric_facts(geometry: CellGeometry) -> dict:
     """Closed-form facts the physics uses (SI): interface length per nominal width, areas."""
+    if geometry.dimension == 3:
+        return _geometric_facts_3d(geometry)
     profile = interface_profile(geometry)
     x_right = geometry.half_width
     channel_area = sum(right - left for left, right in geometry.channel_spans()) * geometry.channel_depth
@@ -179,6 +201,27 @@ def geometric_facts(geometry: CellGeometry) -> dict:
     }
 
 
+def _geometric_facts_3d(geometry: CellGeometry) -> dict:
+    """Closed-form facts of the 3D unit cell with sharp corners (the fillets change the area by
+    O(r/d); the exact, filleted areas are measured on the OCC model in :func:`write_geometry`)."""
+    g = geometry
+    a = g.half_width
+    nominal_area = a * a
+    if g.is_planar:
+        wall_area = 0.0
+    elif g.pattern == "ridges":
+        wall_area = g.channel_depth * a  # one wall, full z extent
+    else:
+        wall_area = 2 * g.channel_depth * (a - g.channel_width / 2)  # two walls of the quarter pillar
+    return {
+        "nominal_area_m2": nominal_area,
+        "nominal_width_m": a,
+        "interface_area_per_nominal_area_sharp": 1.0 + wall_area / nominal_area,
+        "n_channels": 0 if g.is_planar else (1 if g.pattern == "ridges" else 2),
+        "interface_profile": None,  # no 1D interface coordinate in 3D: tables carry area weights
+    }
+
+
 # --------------------------------------------------------------------------------------
 # Gmsh model and mesh
 # --------------------------------------------------------------------------------------
@@ -196,6 +239,11 @@ FACET_GROUPS = {
     "sse_right": 24,
     "li_left": 25,
     "li_right": 26,
+    # 3D only: the faces normal to z
+    "sse_front": 27,
+    "sse_back": 28,
+    "li_front": 29,
+    "li_back": 30,
 }
 
 
@@ -248,22 +296,120 @@ def _build_model(geometry: CellGeometry, sizing: MeshSizing) -> dict[str, list[i
         if tags:
             gmsh.model.addPhysicalGroup(1, tags, FACET_GROUPS[name], name=name)
 
-    # Size grows linearly with distance d from the interface, h(d) = h0 + (g - 1) d,
-    # which is a geometric progression of ratio g from one element to the next.
+    longest = max(seg.length for seg in profile.segments)
+    _set_size_field("CurvesList", interface_curves, fillet_curves, sizing, geometry.fillet_radius, longest / UM)
+    gmsh.option.setNumber("Mesh.Algorithm", 6)  # Frontal-Delaunay: good quality on graded meshes
+    return curves
+
+
+def _build_model_3d(geometry: CellGeometry, sizing: MeshSizing) -> dict[str, list[int]]:
+    """Create the OCC model of the 3D unit cell (micrometres) and its size fields; return surface tags per group."""
+    occ = gmsh.model.occ
+    g = geometry
+    a, H, T = g.half_width / UM, g.sse_half_thickness / UM, g.li_thickness / UM
+    d, r, half_channel = g.channel_depth / UM, g.fillet_radius / UM, g.channel_width / 2 / UM
+    if g.is_planar:
+        sse = occ.addBox(0, -H, 0, a, H, a)
+    else:
+        slab = occ.addBox(0, -H, 0, a, H - d, a)
+        z0 = 0.0 if g.pattern == "ridges" else half_channel
+        pillar = occ.addBox(half_channel, -d, z0, a - half_channel, d, a - z0)
+        fused, _ = occ.fuse([(3, slab)], [(3, pillar)])
+        sse = fused[0][1]
+        occ.synchronize()
+        if r > 0:
+            sse = occ.fillet([sse], _interior_edges(sse, a, -H), [r], removeVolume=True)[0][1]
+    cell = occ.addBox(0, -H, 0, a, H + T, a)
+    _, pieces = occ.fragment([(3, cell)], [(3, sse)])
+    sse = pieces[1][0][1]
+    li = next(tag for _, tag in pieces[0] if tag != sse)
+    occ.synchronize()
+
+    tol = 1e-6 * max(a, H)
+    sse_faces = {tag for _, tag in gmsh.model.getBoundary([(3, sse)], oriented=False)}
+    li_faces = {tag for _, tag in gmsh.model.getBoundary([(3, li)], oriented=False)}
+    surfaces: dict[str, list[int]] = {name: [] for name in FACET_GROUPS}
+    for tag in sorted(sse_faces | li_faces):
+        x0, y0, z0, x1, y1, z1 = gmsh.model.getBoundingBox(2, tag)
+        body = "li" if tag in li_faces else "sse"
+        if tag in sse_faces and tag in li_faces:
+            if y1 - y0 < tol:
+                name = "interface_land_top" if abs(y1) < tol else "interface_channel_floor"
+            elif y0 > -r - tol:
+                name = "interface_upper_corner"
+            elif y1 < -d + r + tol:
+                name = "interface_lower_corner"
+            else:
+                name = "interface_side_wall"  # vertical walls and the fillet of the pillar's vertical edge
+        elif x1 < tol:
+            name = f"{body}_left"
+        elif x0 > a - tol:
+            name = f"{body}_right"
+        elif z1 < tol:
+            name = f"{body}_front"
+        elif z0 > a - tol:
+            name = f"{body}_back"
+        elif y0 > T - tol:
+            name = "li_top"
+        elif y1 < -H + tol:
+            name = "sse_midplane"
+        else:
+            raise RuntimeError(f"unclassified surface {tag} with bounding box {(x0, y0, z0, x1, y1, z1)}")
+        surfaces[name].append(tag)
+
+    gmsh.model.addPhysicalGroup(3, [sse], CELL_GROUPS["sse"], name="sse")
+    gmsh.model.addPhysicalGroup(3, [li], CELL_GROUPS["li"], name="li")
+    for name, tags in surfaces.items():
+        if tags:
+            gmsh.model.addPhysicalGroup(2, tags, FACET_GROUPS[name], name=name)
+
+    interface = [t for name, tags in surfaces.items() if name.startswith("interface_") for t in tags]
+    curved = [t for t in interface if gmsh.model.getType(2, t) != "Plane"]
+    _set_size_field("SurfacesList", interface, curved, sizing, g.fillet_radius, longest=a)
+    gmsh.option.setNumber("Mesh.Algorithm", 6)
+    gmsh.option.setNumber("Mesh.Algorithm3D", 1)  # Delaunay
+    return surfaces
+
+
+def _interior_edges(volume: int, half_width_um: float, bottom_um: float) -> list[int]:
+    """Edges of the SSE solid off the cell's outer faces: the pillar's edges, to be filleted."""
+    tol = 1e-6 * half_width_um
+    faces = gmsh.model.getBoundary([(3, volume)], oriented=False)
+    edges = {tag for _, tag in gmsh.model.getBoundary(faces, combined=False, oriented=False)}
+    interior = []
+    for tag in sorted(edges):
+        x0, y0, z0, x1, y1, z1 = gmsh.model.getBoundingBox(1, tag)
+        on_outer_face = (x1 < tol or x0 > half_width_um - tol or z1 < tol or z0 > half_width_um - tol
+                         or y1 < bottom_um + tol)
+        if not on_outer_face:
+            interior.append(tag)
+    return interior
+
+
+def _set_size_field(entity_list: str, interface: list[int], fillets: list[int], sizing: MeshSizing,
+                    fillet_radius: float, longest: float) -> None:
+    """Background size h(d) = min(h_max, h0 + (g - 1) d), d the distance to the interface (finer on fillets).
+
+    The size grows linearly with distance, a geometric progression of ratio g from one
+    element to the next.  ``entity_list`` is "CurvesList" (2D) or "SurfacesList" (3D).
+    """
     h_interface = sizing.interface_element / UM
-    h_fillet = sizing.fillet_element(geometry.fillet_radius) / UM
+    h_fillet = sizing.fillet_element(fillet_radius) / UM
     h_max = sizing.max_element / UM
     slope = sizing.growth_rate - 1.0
-    longest = max(seg.length for seg in profile.segments) / UM
     field = gmsh.model.mesh.field
     fields = []
-    for tags, h0 in [(interface_curves, h_interface), (fillet_curves, h_fillet)]:
+    for tags, h0 in [(interface, h_interface), (fillets, h_fillet)]:
         if not tags:
             continue
         distance = field.add("Distance")
-        field.setNumbers(distance, "CurvesList", tags)
-        field.setNumber(distance, "Sampling", max(20, math.ceil(2 * longest / h0)) if tags is interface_curves
-                        else max(20, 2 * sizing.elements_per_fillet + 1))
+        field.setNumbers(distance, entity_list, tags)
+        # points per curve (per parametric direction of a surface) to measure distances from
+        if entity_list == "CurvesList":  # the fillets are short arcs in 2D, long strips in 3D
+            samples = max(20, math.ceil(2 * longest / h0)) if tags is interface else max(20, 2 * sizing.elements_per_fillet + 1)
+        else:
+            samples = min(max(20, math.ceil(2 * longest / h0)), 400)  # per parametric direction: samples² points
+        field.setNumber(distance, "Sampling", samples)
         size = field.add("MathEval")
         field.setString(size, "F", f"min({h_max}, {h0} + {slope} * F{distance})")
         fields.append(size)
@@ -272,31 +418,31 @@ def _build_model(geometry: CellGeometry, sizing: MeshSizing) -> dict[str, list[i
     field.setAsBackgroundMesh(minimum)
     for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
         gmsh.option.setNumber(option, 0)
-    gmsh.option.setNumber("Mesh.Algorithm", 6)  # Frontal-Delaunay: good quality on graded meshes
-    return curves
 
 
-def _mesh_statistics(curves: dict[str, list[int]]) -> dict:
+def _mesh_statistics(entities: dict[str, list[int]], tdim: int) -> dict:
     """Cell/vertex counts, element sizes and worst quality of the current gmsh mesh (micrometres in, SI out)."""
     node_tags, coords, _ = gmsh.model.mesh.getNodes()
     xyz = np.zeros((int(node_tags.max()) + 1, 3))
     xyz[node_tags.astype(int)] = coords.reshape(-1, 3)
-    element_types, element_tags, element_nodes = gmsh.model.mesh.getElements(dim=2)
-    triangles = np.concatenate([n.reshape(-1, 3) for n in element_nodes]).astype(int)
-    edges = np.stack([xyz[triangles[:, (k + 1) % 3]] - xyz[triangles[:, k]] for k in range(3)])
+    element_types, element_tags, element_nodes = gmsh.model.mesh.getElements(dim=tdim)
+    simplices = np.concatenate([n.reshape(-1, tdim + 1) for n in element_nodes]).astype(int)
+    pairs = [(i, j) for i in range(tdim + 1) for j in range(i + 1, tdim + 1)]
+    edges = np.stack([xyz[simplices[:, j]] - xyz[simplices[:, i]] for i, j in pairs])
     longest_edge = np.linalg.norm(edges, axis=2).max(axis=0) * UM
     quality = gmsh.model.mesh.getElementQualities(np.concatenate(element_tags), "minSICN")
 
     interface_edges = []
-    for name, tags in curves.items():
+    for name, tags in entities.items():
         if name.startswith("interface_"):
             for tag in tags:
-                _, _, nodes = gmsh.model.mesh.getElements(dim=1, tag=tag)
-                pairs = np.concatenate(nodes).astype(int).reshape(-1, 2)
-                interface_edges.append(np.linalg.norm(xyz[pairs[:, 1]] - xyz[pairs[:, 0]], axis=1) * UM)
+                _, _, nodes = gmsh.model.mesh.getElements(dim=tdim - 1, tag=tag)
+                facets = np.concatenate(nodes).astype(int).reshape(-1, tdim)
+                for i, j in [(i, j) for i in range(tdim) for j in range(i + 1, tdim)]:
+                    interface_edges.append(np.linalg.norm(xyz[facets[:, j]] - xyz[facets[:, i]], axis=1) * UM)
     interface_edges = np.concatenate(interface_edges)
     return {
-        "cells": int(len(triangles)),
+        "cells": int(len(simplices)),
         "vertices": int(len(node_tags)),
         "min_element_size_m": float(longest_edge.min()),
         "max_element_size_m": float(longest_edge.max()),
@@ -323,9 +469,16 @@ def write_geometry(geometry: CellGeometry, sizing: MeshSizing, msh_path: str | P
     try:
         gmsh.option.setNumber("General.Terminal", 0)
         gmsh.model.add(msh_path.stem)
-        curves = _build_model(geometry, sizing)
-        gmsh.model.mesh.generate(2)
-        facts["mesh"] = _mesh_statistics(curves)
+        tdim = geometry.dimension
+        entities = (_build_model if tdim == 2 else _build_model_3d)(geometry, sizing)
+        gmsh.model.mesh.generate(tdim)
+        facts["mesh"] = _mesh_statistics(entities, tdim)
+        if tdim == 3:  # exact (filleted) areas from the OCC model, SI
+            area = {name: sum(gmsh.model.occ.getMass(2, t) for t in tags) * UM**2
+                    for name, tags in entities.items() if tags and name.startswith("interface_")}
+            facts["segment_areas_m2"] = area
+            facts["interface_area_m2"] = sum(area.values())
+            facts["interface_area_per_nominal_area"] = facts["interface_area_m2"] / facts["nominal_area_m2"]
         gmsh.option.setNumber("Mesh.ScalingFactor", UM)
         gmsh.option.setNumber("Mesh.Binary", 1)
         gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
@@ -337,7 +490,7 @@ def write_geometry(geometry: CellGeometry, sizing: MeshSizing, msh_path: str | P
     finally:
         if initialised_here:
             gmsh.finalize()
-    facts["physical_groups"] = {"cells": CELL_GROUPS, "facets": {k: v for k, v in FACET_GROUPS.items() if curves[k]}}
+    facts["physical_groups"] = {"cells": CELL_GROUPS, "facets": {k: v for k, v in FACET_GROUPS.items() if entities[k]}}
     if provenance is not None:
         facts["provenance"] = provenance
     if json_path is not None:
