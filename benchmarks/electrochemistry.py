@@ -9,92 +9,36 @@ Three tables, one core each:
 3. the 200 um grid on near-uniform meshes from ~1e4 to ~1e6 DOFs with MUMPS LU and with
    CG + GAMG, to pick the DOF threshold between them (time per DOF should stay flat).
 
-Every case runs in its own process (so the peak RSS is that case's) with a warm FFCx
-cache; meshes are generated once in the parent and are not timed (they are a separate
-workflow step).  Times: assembly = residual + Jacobian assembly inside Newton; linear =
-the rest of Newton (factorisation/solves, line search); solve = linearised initial guess
-+ Newton; total = mesh load + form setup + solve + post-processing.
+Every case runs in its own process (benchmarks/_common.py, so the peak RSS is that case's)
+with a warm FFCx cache; meshes are generated once in the parent, timed apart (they are a
+separate workflow step).  Times: assembly = residual + Jacobian assembly inside Newton;
+linear = the rest of Newton (factorisation/solves, line search); solve = linearised initial
+guess + Newton; total = the workflow's driver call, run_electrochemistry (mesh load + form
+setup + solve + post-processing + interface table and summary written).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-UM = 1e-6
+from _common import UM, mesh, print_table, solve, spawn, study_geometry
+
 I_APP = 5.0  # A/m² (0.5 mA/cm²)
 
 
-def run_case(case: dict) -> dict:
-    """Child process: load, solve, report (JSON on stdout)."""
-    import resource
-
-    from lisse.electrochemistry import ElectrochemistryParameters, solve_electrochemistry
-    from lisse.fem import load_body, load_mesh
-    from lisse.interface import InterfaceProfile
-
-    t0 = time.perf_counter()
-    body = load_body(load_mesh(case["msh"]), "sse")
-    profile = InterfaceProfile.from_json(json.loads(Path(case["json"]).read_text())["interface_profile"])
-    load_time = time.perf_counter() - t0
-    result = solve_electrochemistry(body, profile, ElectrochemistryParameters(I_APP), petsc_options=case.get("petsc_options"))
-    total = time.perf_counter() - t0
-    s = result.summary
+def run_case(files: dict, petsc_options: dict | None = None) -> dict:
+    """One solve in its own process (the workflow's driver, no field output); a table row."""
+    report = spawn([solve("electrochemistry", files, {"applied_current_density": I_APP}, petsc_options)])
+    s = report["solves"][0]["summary"]
     return {
-        "cells": s["cells"], "dofs": s["dofs"], "newton": s["newton_iterations"], "ksp_its": s["linear_iterations"],
-        "solver": f'{s["ksp_type"]}+{s["pc_type"]}', "load": load_time, "setup": s["setup_time_s"],
+        "mesh_s": files["mesh_s"], "cells": s["cells"], "dofs": s["dofs"], "newton": s["newton_iterations"],
+        "ksp_its": s["linear_iterations"], "solver": f'{s["ksp_type"]}+{s["pc_type"]}', "setup": s["setup_time_s"],
         "assembly": s["assembly_time_s"], "linear": s["linear_solve_time_s"], "solve": s["solve_time_s"],
-        "total": total, "rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "V_cell": s["cell_voltage_V"], "floor_mean": s["segment_mean_current_density_A_m2"].get("interface_channel_floor"),
+        "total": report["solves"][0]["seconds"], "rss_MB": report["rss_MB"], "V_cell": s["cell_voltage_V"],
+        "floor_mean": s["segment_mean_current_density_A_m2"].get("interface_channel_floor"),
     }
-
-
-def spawn(case: dict) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--case", json.dumps(case)], capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise RuntimeError(f"case {case} failed:\n{completed.stderr[-3000:]}")
-    return {"mesh_s": case.get("mesh_s"), **json.loads(completed.stdout.strip().splitlines()[-1])}
-
-
-def mesh(workdir: Path, name: str, geometry, sizing) -> dict:
-    """Generate (or reuse) a mesh; the generation time is reported, not part of the solve."""
-    from lisse.geometry import write_geometry
-
-    msh, facts_json = workdir / f"{name}.msh", workdir / f"{name}.json"
-    seconds = None
-    if not msh.exists():
-        t0 = time.perf_counter()
-        write_geometry(geometry, sizing, msh, facts_json)
-        seconds = time.perf_counter() - t0
-    return {"msh": str(msh), "json": str(facts_json), "mesh_s": seconds}
-
-
-def grid(width_um: float):
-    from lisse.geometry import CellGeometry
-
-    if width_um == 0:
-        return CellGeometry(0.0, 0.0, 0.0, 0.0)
-    w = width_um * UM
-    return CellGeometry(w, w, 300 * UM, min(2 * UM, w / 20))  # SCIENCE.md defaults
-
-
-def print_table(title: str, rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
-    """Right-aligned plain-text table; ``columns`` are (label, row key, format spec)."""
-    text = [[label for label, _, _ in columns]]
-    for row in rows:
-        text.append([format(row[key], spec) if row.get(key) is not None else "-" for _, key, spec in columns])
-    widths = [max(len(line[k]) for line in text) for k in range(len(columns))]
-    print(f"\n{title}")
-    for n, line in enumerate(text):
-        print(" | ".join(cell.rjust(width) for cell, width in zip(line, widths)))
-        if n == 0:
-            print("-+-".join("-" * width for width in widths))
-    sys.stdout.flush()
 
 
 COLUMNS = [
@@ -114,21 +58,17 @@ GAMG = {"pc_type": "gamg"}  # selects the CG + GAMG preset of lisse.electrochemi
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", default=None, help="mesh cache directory (default: a temporary one)")
     parser.add_argument("--smallest-h", type=float, default=0.75,
                         help="finest uniform element size (um) of the scaling table; 0.75 gives ~1.1e6 DOFs")
     args = parser.parse_args()
-    if args.case:
-        print(json.dumps(run_case(json.loads(args.case))))
-        return
 
     from lisse.geometry import MeshSizing
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="lisse-bench-ec-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"electrochemistry benchmark, i_app = {I_APP} A/m², P2, one core; meshes in {workdir}")
-    spawn(mesh(workdir, "warmup", grid(200), MeshSizing(20 * UM)))  # fill the FFCx cache
+    run_case(mesh(workdir, "warmup", study_geometry(200), MeshSizing(20 * UM)))  # fill the FFCx cache
 
     rows = []
     for width_um in [0, 10, 50, 100, 200, 400]:
@@ -136,12 +76,13 @@ def main() -> None:
             if width_um:
                 h = min(h, width_um * UM / 5)  # at least ~2.5 elements across a half channel
             name = f"{'planar' if width_um == 0 else f'grid{width_um}'}_{label}"
-            row = spawn(mesh(workdir, name, grid(width_um), MeshSizing(h, 1.3, 100 * UM, 3)))
+            row = run_case(mesh(workdir, name, study_geometry(width_um), MeshSizing(h, 1.3, 100 * UM, 3)))
             rows.append({**row, "geometry": name.split("_")[0], "h_um": h / UM, "V_mV": row["V_cell"] * 1e3})
     print_table("1. geometries (default solver, growth 1.3, max element 100 um; floor i = mean channel-floor current)",
                 rows, COLUMNS)
 
-    production = spawn(mesh(workdir, "grid200_production", grid(200), MeshSizing(2 * UM, 1.2, 100 * UM, 3)))
+    production = run_case(mesh(workdir, "grid200_production", study_geometry(200),
+                               MeshSizing(2 * UM, 1.2, 100 * UM, 3)))
     production.update(geometry="grid200", h_um=2.0, V_mV=production["V_cell"] * 1e3)
     print_table("2. production mesh, 200 um grid (interface 2 um, growth 1.2)", [production], COLUMNS)
     verdict = "PASS" if production["total"] < 10.0 else "FAIL"
@@ -151,9 +92,10 @@ def main() -> None:
     for h_um in [8.0, 4.0, 2.4, 1.4, 1.0, 0.75]:  # near-uniform meshes, ~1e4 to ~1.1e6 DOFs (P2)
         if h_um < args.smallest_h:
             continue
-        case = mesh(workdir, f"grid200_uniform_{h_um:g}", grid(200), MeshSizing(h_um * UM, 1.3, h_um * UM, 3))
+        files = mesh(workdir, f"grid200_uniform_{h_um:g}", study_geometry(200),
+                     MeshSizing(h_um * UM, 1.3, h_um * UM, 3))
         for options in (MUMPS, GAMG):
-            row = spawn({**case, "petsc_options": options})
+            row = run_case(files, options)
             rows.append({**row, "h_um": h_um, "us_per_dof": row["solve"] / row["dofs"] * 1e6})
     print_table("3. scaling on the 200 um grid, near-uniform meshes (solve = initial guess + Newton)", rows, SCALING_COLUMNS)
 

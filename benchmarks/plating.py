@@ -6,75 +6,46 @@
 One table: every (case, current) on the default plating mesh of the `plating:` config
 defaults (a = 10 nm, tip radius 2 nm, Li 20 nm under a 300 nm CC tip, contact half-width
 100 nm; elements 0.5 nm at the tip, 4 nm in the Li) or a finer one (--sizing fine: 0.3 nm,
-2.5 nm).  Each case runs in its own process (``mpiexec -n RANKS`` if RANKS > 1), so the
-peak RSS is that case's (rank 0's), with a warm FFCx cache; the mesh is generated once and
-not timed.  "wall" is the solve as reported by the solver (setup + time stepping +
-post-processing); "total" adds reading the mesh and writing nothing.
+2.5 nm).  Each case runs in its own ``mpiexec -n RANKS`` process (benchmarks/_common.py),
+so the peak RSS (summed over ranks) is that case's, with a warm FFCx cache; the mesh is
+generated once and not timed.  "wall" is the solve as reported by the solver (setup + time
+stepping + post-processing); "total" is the workflow's driver call, run_plating, which adds
+reading the mesh and writing the history table and summary.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-NM = 1e-9
+from _common import NM, mesh, solve, spawn
+
 SIZINGS = {  # name -> PlatingMeshSizing arguments (metres)
     "default": dict(tip_element=0.5 * NM, li_element=4 * NM, growth_rate=1.3, max_element=100 * NM),
     "fine": dict(tip_element=0.3 * NM, li_element=2.5 * NM, growth_rate=1.2, max_element=60 * NM),
 }
 
 
-def run_case(case: dict) -> dict:
-    """Child process: load, solve, report (JSON on stdout from rank 0)."""
-    import resource
-
-    import dolfinx_solver  # noqa: F401
-    from mpi4py import MPI
-
-    from lisse.fem import load_mesh
-    from lisse.plating import PlatingParameters, solve_plating
-
-    t0 = time.perf_counter()
-    facts = json.loads(Path(case["json"]).read_text())
-    result = solve_plating(load_mesh(case["msh"]), facts,
-                           PlatingParameters(constraint=case["constraint"], current_density=case["current"]))
-    total = time.perf_counter() - t0
-    s = result.summary
-    rss = MPI.COMM_WORLD.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.MAX)
-    per_step = s["newton_iterations_per_step"]
+def run_case(files: dict, constraint: str, current: float, ranks: int) -> dict:
+    """One solve in its own process (the workflow's driver, no field output); a table row."""
+    report = spawn([solve("plating", files, {"constraint": constraint, "current_density": current})], ranks)
+    s = report["solves"][0]["summary"]
     return {"cells": s["cells"], "dofs": s["dofs"], "steps": s["time_steps"], "cutbacks": s["time_step_cutbacks"],
-            "newton": s["newton_iterations"], "its_max": max(per_step), "wall": s["wall_time_s"], "total": total,
-            "rss_MB": rss, "p": s["p_max_Pa"], "s1": s["sigma1_tip_Pa"], "ranks": s["n_ranks"]}
+            "newton": s["newton_iterations"], "its_max": max(s["newton_iterations_per_step"]),
+            "wall": s["wall_time_s"], "total": report["solves"][0]["seconds"], "rss_MB": report["rss_MB"],
+            "p": s["p_max_Pa"], "s1": s["sigma1_tip_Pa"], "ranks": s["n_ranks"]}
 
 
-def spawn(case: dict, ranks: int) -> dict:
-    command = [sys.executable, __file__, "--case", json.dumps(case)]
-    if ranks > 1:
-        command = [str(Path(sys.executable).parent / "mpiexec"), "-n", str(ranks), *command]
-    completed = subprocess.run(command, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise RuntimeError(f"case {case} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def mesh(workdir: Path, flaw_nm: float, sizing_name: str) -> dict:
+def plating_mesh(workdir: Path, flaw_nm: float, sizing_name: str) -> dict:
     from lisse.plating_geometry import PlatingGeometry, PlatingMeshSizing, write_plating_geometry
 
-    msh, facts = workdir / f"a{flaw_nm:g}_{sizing_name}.msh", workdir / f"a{flaw_nm:g}_{sizing_name}.json"
-    if not msh.exists():
-        write_plating_geometry(PlatingGeometry(flaw_size=flaw_nm * NM), PlatingMeshSizing(**SIZINGS[sizing_name]),
-                               msh, facts)
-    return {"msh": str(msh), "json": str(facts)}
+    return mesh(workdir, f"a{flaw_nm:g}_{sizing_name}", PlatingGeometry(flaw_size=flaw_nm * NM),
+                PlatingMeshSizing(**SIZINGS[sizing_name]), write=write_plating_geometry)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", default=None, help="where to keep the meshes (default: a temporary directory)")
     parser.add_argument("--flaw-nm", type=float, default=10.0)
     parser.add_argument("--currents-mA-cm2", type=float, nargs="+", default=[4.0, 40.0, 400.0, 4000.0])
@@ -82,17 +53,10 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, default=1)
     parser.add_argument("--sizing", choices=sorted(SIZINGS), default="default")
     args = parser.parse_args()
-    if args.case:
-        from mpi4py import MPI
-
-        result = run_case(json.loads(args.case))
-        if MPI.COMM_WORLD.rank == 0:
-            print(json.dumps(result))
-        return
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="lisse-bench-pl-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    files = mesh(workdir, args.flaw_nm, args.sizing)
+    files = plating_mesh(workdir, args.flaw_nm, args.sizing)
     header = (f"{'case':<12} {'i mA/cm2':>8} {'cells':>6} {'DOFs':>6} {'steps':>5} {'cuts':>4} {'Newton':>6} "
               f"{'max':>3} {'wall s':>7} {'total s':>7} {'RSS MB':>7} | {'p_max MPa':>10} {'sigma1_tip MPa':>14}")
     print(f"Study B plating, a = {args.flaw_nm:g} nm, {args.sizing} mesh, {args.ranks} rank(s); meshes in {workdir}")
@@ -100,7 +64,7 @@ def main() -> None:
     print("-" * len(header))
     for case_name in args.cases:
         for current in args.currents_mA_cm2:
-            r = spawn({**files, "constraint": case_name, "current": current * 10.0}, args.ranks)
+            r = run_case(files, case_name, current * 10.0, args.ranks)
             print(f"{case_name:<12} {current:>8g} {r['cells']:>6} {r['dofs']:>6} {r['steps']:>5} {r['cutbacks']:>4} "
                   f"{r['newton']:>6} {r['its_max']:>3} {r['wall']:>7.2f} {r['total']:>7.2f} {r['rss_MB']:>7.0f} | "
                   f"{r['p'] / 1e6:>10.4g} {r['s1'] / 1e6:>14.4g}", flush=True)
