@@ -1,11 +1,11 @@
-"""Rule `geometry`: mesh one half-cell cross-section and render its preview."""
+"""Rule `geometry`: mesh one half-cell cross-section (or 3D unit cell) and render its preview."""
 
 import json
 import logging
 
 from lisse import logs, provenance
 from lisse.geometry import CellGeometry, MeshSizing, write_geometry
-from lisse.preview import mesh_preview
+from lisse.preview import mesh_preview, mesh_preview_3d
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 params = snakemake.params  # noqa: F821
@@ -18,7 +18,12 @@ mesh = facts["mesh"]
 log.info("mesh: %d cells, %d vertices, element size %.2e..%.2e m, worst quality (minSICN) %.3f",
          mesh["cells"], mesh["vertices"], mesh["min_element_size_m"], mesh["max_element_size_m"],
          mesh["worst_quality_min_sicn"])
-log.info("interface length per nominal width: %.4f", facts["interface_length_per_nominal_width"])
-mesh_preview(snakemake.output.mesh, snakemake.output.preview, tuple(params.zoom_box_um),  # noqa: F821
-             title=f"{params.label}: {mesh['cells']} cells")
+title = f"{params.label}: {mesh['cells']} cells"
+if geometry.dimension == 3:
+    log.info("interface area per nominal area: %.4f", facts["interface_area_per_nominal_area"])
+    mesh_preview_3d(snakemake.output.mesh, snakemake.output.preview, title=title)  # noqa: F821
+else:
+    log.info("interface length per nominal width: %.4f", facts["interface_length_per_nominal_width"])
+    mesh_preview(snakemake.output.mesh, snakemake.output.preview, tuple(params.zoom_box_um),  # noqa: F821
+                 title=title)
 logging.shutdown()

@@ -218,6 +218,7 @@ class Study:
     name: str
     config: dict  # validated, defaults filled, lab units
     geometries: dict[str, GeometryCase]  # id -> case
+    unit_cells_3d: dict[str, GeometryCase]  # id -> 3D unit cell (electrochemistry only, beside the 2D grid)
     electrochemistry: dict[str, dict]  # run id -> SI parameters of lisse.electrochemistry (+ petsc_options)
     mechanics: dict[str, dict]  # run id -> SI parameters of lisse.mechanics (+ petsc_options)
     experiments: pd.DataFrame  # checked experiments table
@@ -225,6 +226,10 @@ class Study:
     @property
     def results(self) -> str:
         return f"results/{self.name}"
+
+    def case(self, geometry_id: str) -> GeometryCase:
+        """A 2D geometry or a 3D unit cell by id."""
+        return self.geometries.get(geometry_id) or self.unit_cells_3d[geometry_id]
 
     def geometry_id(self, channel_width_um: float) -> str:
         """Id of the computed geometry with this channel width (0 = planar)."""
@@ -328,12 +333,40 @@ def geometry_cases(config: dict, extra_channel_widths_um: tuple[float, ...] = ()
     return cases
 
 
+def unit_cell_3d_cases(config: dict) -> list[GeometryCase]:
+    """The 3D unit cells of ``unit_cell_3d``, with the geometry section's depth, thicknesses and fillet rule."""
+    g, u = config["geometry"], config["unit_cell_3d"]
+    sizing = MeshSizing(interface_element=u["interface_element_um"] * UM, growth_rate=u["growth_rate"],
+                        max_element=u["max_element_um"] * UM, elements_per_fillet=u["elements_per_fillet"])
+    cases = []
+    for width in sorted(u["channel_widths_um"]):
+        geometry = CellGeometry(channel_width=width * UM, land_width=g["land_to_channel_width_ratio"] * width * UM,
+                                channel_depth=g["channel_depth_um"] * UM, fillet_radius=fillet_radius_um(g, width) * UM,
+                                sse_half_thickness=g["sse_half_thickness_um"] * UM, li_thickness=g["li_thickness_um"] * UM,
+                                dimension=3)
+        cases.append(GeometryCase(f"grid{_fmt(width)}_3d", width, geometry, sizing))
+    return cases
+
+
+def _unit_cell_3d_problems(config: dict) -> list[str]:
+    u = config["unit_cell_3d"]
+    problems = []
+    for width in u["channel_widths_um"]:
+        if u["interface_element_um"] > width / 4:
+            problems.append(f"config key 'unit_cell_3d.interface_element_um' = {u['interface_element_um']:g} is too "
+                            f"coarse for the {width:g} um channel: allowed at most {width / 4:g} (a quarter of the width)")
+    if u["max_element_um"] < u["interface_element_um"]:
+        problems.append(f"config key 'unit_cell_3d.max_element_um' = {u['max_element_um']:g}: allowed at least "
+                        f"unit_cell_3d.interface_element_um = {u['interface_element_um']:g}")
+    return problems
+
+
 def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
     """Validate ``config`` (a Snakemake ``config`` dict or a parsed YAML) and build the study."""
     config = validate_config(config, read_schema(schema_path))
     experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"])
     cases = geometry_cases(config, extra_channel_widths_um=channel_widths_um(experiments))
-    problems = [problem for case in cases for problem in _case_problems(config, case)]
+    problems = [problem for case in cases for problem in _case_problems(config, case)] + _unit_cell_3d_problems(config)
     field_map_width = config["figures"]["field_map_channel_width_um"]
     if field_map_width not in [case.channel_width_um for case in cases]:
         problems.append(f"config key 'figures.field_map_channel_width_um' = {field_map_width:g} is not computed: allowed "
@@ -341,6 +374,7 @@ def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
     if problems:
         raise ConfigError(problems)
     return Study(name=config["study"], config=config, geometries={case.id: case for case in cases},
+                 unit_cells_3d={case.id: case for case in unit_cell_3d_cases(config)},
                  electrochemistry=electrochemistry_runs(config, tuple(experiments["temperature_C"])),
                  mechanics=mechanics_runs(config, tuple(experiments["temperature_C"])), experiments=experiments)
 

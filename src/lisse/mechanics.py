@@ -82,19 +82,20 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from lisse.creep import (
-    MANDEL_IDENTITY,
     NortonMaterial,
     arrhenius_creep_rate,
     equivalent_stress,
+    mandel_identity,
     norton_creep_update,
 )
-from lisse.fem import Body, linear_solver, load_body, load_mesh, write_vtu
+from lisse.fem import Body, facet_samples, linear_solver, load_body, load_mesh, write_vtu
 from lisse.solver_cli import write_outputs
 from lisse.interface import InterfaceProfile
 
 logger = logging.getLogger(__name__)
 
 LATERAL_CONDITIONS = ("uniform_edge", "free")
+BACK_CONDITIONS = ("uniform_edge", "mirror")
 NITSCHE_VARIANTS = {"symmetric": 1.0, "skew": -1.0}
 
 INTERFACE_COLUMNS = (
@@ -111,6 +112,11 @@ INTERFACE_COLUMNS = (
     "normal_gap_m",  # u.n - g, the contact-constraint violation
     "tangential_displacement_m",  # u.t, the slip along the rigid SSE
 )
+
+# 3D: no interface coordinate; each row is a facet Gauss point with its share of the interface
+# area, and tangential quantities are magnitudes (there is no single tangent direction)
+INTERFACE_COLUMNS_3D = ("time_s", "x_m", "y_m", "z_m", "area_m2") + INTERFACE_COLUMNS[4:]
+SORT_KEYS = {2: ["s_m"], 3: ["segment", "x_m", "z_m", "y_m"]}
 
 SQRT2 = math.sqrt(2.0)
 # Quadrature of the cell integrals: degree 2, 3 points per triangle, one per DG1 coefficient
@@ -146,6 +152,10 @@ class MechanicsParameters:
     t_eval: float = 3600.0  # s, end of the creep transient (half-cycle of the 1 mAh-scale tests)
     creep: bool = True  # False: elastic only
     lateral_condition: str = "uniform_edge"  # "uniform_edge" | "free"
+    # 3D only, li_back (z = z_B): a uniform edge with zero net force like li_right (the unit
+    # cell of a wide foil), or "mirror", u_z = 0 (plane strain: with the ridges pattern the 3D
+    # model then reproduces the 2D one, which is how it is verified)
+    back_condition: str = "uniform_edge"
     output_times: tuple[float, ...] = (1.0, 10.0, 100.0)  # s, intermediate interface tables
     initial_time_step: float = 1e-3  # s; ~0.1 x the Maxwell time sigma_ref / (E eps_dot_0) at 25 °C
     # dt *= growth after each quickly converged step.  Where the Li stops flowing (channel
@@ -180,6 +190,8 @@ class MechanicsParameters:
     def __post_init__(self):
         if self.lateral_condition not in LATERAL_CONDITIONS:
             raise ValueError(f"lateral_condition must be one of {LATERAL_CONDITIONS}, not {self.lateral_condition!r}")
+        if self.back_condition not in BACK_CONDITIONS:
+            raise ValueError(f"back_condition must be one of {BACK_CONDITIONS}, not {self.back_condition!r}")
         if self.nitsche_variant not in NITSCHE_VARIANTS:
             raise ValueError(f"nitsche_variant must be one of {tuple(NITSCHE_VARIANTS)}")
         if self.element_degree not in (1, 2):
@@ -242,10 +254,22 @@ def planar_von_mises(params: MechanicsParameters, relaxed: bool) -> float:
     return math.sqrt(3.0) / 2.0 * P if relaxed else P * math.sqrt(1.0 - nu + nu * nu)
 
 
-def default_petsc_options() -> dict:
-    """MUMPS LU: the Jacobian is non-symmetric (Nitsche consistency term with the creep tangent),
-    and 2D meshes of the interface region stay well within direct-solver sizes."""
-    return {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+# Linear solvers for the Newton steps.  The Jacobian is non-symmetric (Nitsche consistency term
+# with the creep tangent): GMRES, preconditioned by smoothed-aggregation AMG (GAMG, no hypre in
+# this PETSc) that is told the rigid-body modes.  Solves are tight because each Newton step also
+# solves for the uniform-edge borders, whose Schur complement needs accurate back-substitutions.
+DIRECT_SOLVER = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+ITERATIVE_SOLVER = {"ksp_type": "gmres", "ksp_gmres_restart": 200, "ksp_rtol": 1e-10, "ksp_max_it": 1000,
+                    "pc_type": "gamg", "pc_gamg_threshold": 0.01, "mg_levels_ksp_type": "chebyshev",
+                    "mg_levels_pc_type": "jacobi"}
+# 3D above this many DOFs: iterative (sparse LU fill grows like N^2 in 3D); 2D always LU, its
+# meshes of the interface region stay well within direct-solver sizes
+DIRECT_SOLVER_MAX_DOFS_3D = 60_000
+
+
+def default_petsc_options(n_dofs: int = 0, tdim: int = 2) -> dict:
+    """MUMPS LU, or GMRES + GAMG for large 3D problems."""
+    return dict(ITERATIVE_SOLVER if tdim == 3 and n_dofs > DIRECT_SOLVER_MAX_DOFS_3D else DIRECT_SOLVER)
 
 
 class MechanicsConvergenceError(RuntimeError):
@@ -318,37 +342,53 @@ class MechanicsResult:
 
 
 def strain_mandel(v):
-    """In-plane strain as a Mandel 3-vector [xx, yy, sqrt(2) xy] (eps_zz = 0 in plane strain)."""
+    """The solved strain components as a Mandel vector: [xx, yy, sqrt(2) xy] in plane strain
+    (eps_zz = 0), [xx, yy, zz, sqrt(2) xy, sqrt(2) yz, sqrt(2) xz] in 3D."""
     e = ufl.sym(ufl.grad(v))
+    if len(v.ufl_shape) and v.ufl_shape[0] == 3:
+        return ufl.as_vector([e[0, 0], e[1, 1], e[2, 2], SQRT2 * e[0, 1], SQRT2 * e[1, 2], SQRT2 * e[0, 2]])
     return ufl.as_vector([e[0, 0], e[1, 1], SQRT2 * e[0, 1]])
 
 
-def mandel_to_tensor_2d(m):
-    """In-plane tensor from a Mandel 3-vector."""
+def mandel_to_tensor(m):
+    """The tensor of the space's dimension from a Mandel vector of :func:`strain_mandel`'s layout."""
+    if m.ufl_shape[0] == 6:
+        return ufl.as_tensor([[m[0], m[3] / SQRT2, m[5] / SQRT2],
+                              [m[3] / SQRT2, m[1], m[4] / SQRT2],
+                              [m[5] / SQRT2, m[4] / SQRT2, m[2]]])
     return ufl.as_tensor([[m[0], m[2] / SQRT2], [m[2] / SQRT2, m[1]]])
 
 
-def stress_tensor_2d(stress):
-    """In-plane part of a stress field stored as components [xx, yy, zz, xy]."""
+def stress_tensor(stress, tdim: int):
+    """Stress of the space's dimension from the stored components: [xx, yy, zz, xy] in plane
+    strain (the in-plane part), [xx, yy, zz, xy, yz, xz] in 3D."""
+    if tdim == 3:
+        return ufl.as_tensor([[stress[0], stress[3], stress[5]],
+                              [stress[3], stress[1], stress[4]],
+                              [stress[5], stress[4], stress[2]]])
     return ufl.as_tensor([[stress[0], stress[3]], [stress[3], stress[1]]])
 
 
 def stress_tensor_3d(stress):
+    """The full 3x3 stress from the stored components (plane strain: with sigma_zz)."""
+    if stress.ufl_shape[0] == 6:
+        return stress_tensor(stress, 3)
     return ufl.as_tensor([[stress[0], stress[3], 0], [stress[3], stress[1], 0], [0, 0, stress[2]]])
 
 
 def cell_mean_divergence(v, centroid):
-    """div(v) at the cell centroid = its cell mean (div v is linear on a straight P2/P1 triangle)."""
+    """div(v) at the cell centroid = its cell mean (div v is linear on a straight P2/P1 simplex)."""
     x = ufl.SpatialCoordinate(v.ufl_function_space().mesh)
     return ufl.div(v) + ufl.dot(ufl.grad(ufl.div(v)), centroid - x)
 
 
-def elastic_stress_2d(v, bulk_modulus, shear_modulus, centroid=None):
-    """In-plane part of C : eps(v) under plane strain, K tr(eps) I + 2 G dev(eps), with the
+def elastic_stress(v, bulk_modulus, shear_modulus, centroid=None):
+    """C : eps(v) (its in-plane part under plane strain), K tr(eps) I + 2 G dev(eps), with the
     cell-mean volumetric strain if a centroid field is given."""
     e = ufl.sym(ufl.grad(v))
+    identity = ufl.Identity(e.ufl_shape[0])
     volumetric = ufl.div(v) if centroid is None else cell_mean_divergence(v, centroid)
-    return bulk_modulus * volumetric * ufl.Identity(2) + 2.0 * shear_modulus * (e - ufl.div(v) / 3.0 * ufl.Identity(2))
+    return bulk_modulus * volumetric * identity + 2.0 * shear_modulus * (e - ufl.div(v) / 3.0 * identity)
 
 
 def normal_component(tensor, normal):
@@ -376,6 +416,14 @@ class _LiCreepProblem:
             raise KeyError(f"Li body lacks interface segments or li_top; it has {sorted(body.facet_groups)}")
         if params.lateral_condition == "uniform_edge" and "li_right" not in body.facet_groups:
             raise KeyError("lateral_condition 'uniform_edge' needs the li_right facet group")
+        if tdim == 3 and params.lateral_condition != "uniform_edge":
+            raise ValueError("the 3D unit cell needs lateral_condition 'uniform_edge'")
+        self.tdim = tdim
+        # stored stress components and the solved (Mandel) strain components among them
+        self.n_stress = 6 if tdim == 3 else 4
+        self.solved = list(range(6)) if tdim == 3 else [0, 1, 3]
+        n_strain = len(self.solved)
+        n_points_per_cell = tdim + 1  # degree-2 Gauss rule on a simplex <-> DG1 coefficients
 
         self.V = V = fem.functionspace(mesh, ("Lagrange", params.element_degree, (tdim,)))
         self.u = fem.Function(V, name="displacement")
@@ -383,11 +431,12 @@ class _LiCreepProblem:
 
         # ---- quadrature-point state, held in DG1 fields (see the module docstring)
         self.Q = fem.functionspace(mesh, ("DG", 1))
-        self.stress = fem.Function(fem.functionspace(mesh, ("DG", 1, (4,))), name="stress")  # [xx, yy, zz, xy]
-        # the part of the in-plane Mandel tangent C_alg differentiated through the DG1 field:
-        # all of it, or only the deviatoric part when the pressure is taken per cell
-        self.tangent = fem.Function(fem.functionspace(mesh, ("DG", 1, (3, 3))))
-        self.tangent_moment = fem.Function(fem.functionspace(mesh, ("DG", 1, (3, 3, 2))))  # C_alg (x) x_q
+        # [xx, yy, zz, xy] (plane strain) or [xx, yy, zz, xy, yz, xz] (3D)
+        self.stress = fem.Function(fem.functionspace(mesh, ("DG", 1, (self.n_stress,))), name="stress")
+        # the part of the Mandel tangent C_alg of the solved components differentiated through
+        # the DG1 field: all of it, or only the deviatoric part when the pressure is taken per cell
+        self.tangent = fem.Function(fem.functionspace(mesh, ("DG", 1, (n_strain, n_strain))))
+        self.tangent_moment = fem.Function(fem.functionspace(mesh, ("DG", 1, (n_strain, n_strain, tdim))))  # C (x) x_q
         self.bulk_modulus = material.lame_lambda + 2.0 * material.shear_modulus / 3.0
         # material numbers enter the forms as Constants: one compiled form set serves every case
         bulk = fem.Constant(mesh, self.bulk_modulus)
@@ -403,18 +452,21 @@ class _LiCreepProblem:
         cell_map = mesh.topology.index_map(tdim)
         self.n_cells = cell_map.size_local + cell_map.num_ghosts  # ghosts too: no scatter of the state needed
         self.cells = np.arange(self.n_cells, dtype=np.int32)
-        points, _ = basix.make_quadrature(basix.CellType.triangle, QUADRATURE_DEGREE)
-        assert len(points) == 3, "the DG1 storage of the state needs the 3-point rule"
+        cell_type = basix.CellType.tetrahedron if tdim == 3 else basix.CellType.triangle
+        points, _ = basix.make_quadrature(cell_type, QUADRATURE_DEGREE)
+        assert len(points) == n_points_per_cell, "the DG1 storage of the state needs one point per vertex"
+        self.n_points_per_cell = n_points_per_cell
         tabulated = self.Q.element.basix_element.tabulate(0, points)[0, :, :, 0]  # (point, dof)
         self.point_to_dof = np.linalg.inv(tabulated)  # DG1 coefficients from the values at the 3 points
-        self.dofs = self.Q.dofmap.list[: self.n_cells]  # (cell, 3): same layout for every DG1 space
+        self.dofs = self.Q.dofmap.list[: self.n_cells]  # (cell, tdim + 1): same layout for every DG1 space
         self.strain_at_points = fem.Expression(strain_mandel(self.u), points)
         x_points = fem.Expression(ufl.SpatialCoordinate(mesh), points).eval(mesh, self.cells)
-        self.point_coordinates = x_points.reshape(-1, tdim)  # (cell * 3 + point, xy)
-        n_points = 3 * self.n_cells
-        self.creep_strain_old = np.zeros((n_points, 4))
+        self.point_coordinates = x_points.reshape(-1, tdim)  # (cell * points + point, coordinates)
+        n_points = n_points_per_cell * self.n_cells
+        self.creep_strain_old = np.zeros((n_points, self.n_stress))
         self.equivalent_creep_strain_old = np.zeros(n_points)
         self.update = None  # CreepUpdate of the current iterate
+        self.linear_iterations = 0  # Krylov iterations over all solves (1 per solve with LU)
 
         # ---- loads and constraint data
         self.pressure = fem.Constant(mesh, float(params.stack_pressure))
@@ -426,10 +478,10 @@ class _LiCreepProblem:
         dx = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
         ds_top = body.ds("li_top")
         ds_contact = body.ds(*self.segments)
-        sigma = stress_tensor_2d(self.stress)
+        sigma = stress_tensor(self.stress, tdim)
         constraint = ufl.dot(self.u, nu) + self.gap  # = -(u.n - g)
 
-        elastic_test_stress = elastic_stress_2d(v, bulk, shear, self.centroid)
+        elastic_test_stress = elastic_stress(v, bulk, shear, self.centroid)
         residual = (
             ufl.inner(sigma, ufl.sym(ufl.grad(v))) * dx
             + self.pressure * ufl.dot(v, nu) * ds_top
@@ -439,50 +491,66 @@ class _LiCreepProblem:
         )
         jacobian = (
             ufl.inner(self.stress_derivative(du), strain_mandel(v)) * dx
-            - normal_component(mandel_to_tensor_2d(self.stress_derivative(du)), nu) * ufl.dot(v, nu) * ds_contact
+            - normal_component(mandel_to_tensor(self.stress_derivative(du)), nu) * ufl.dot(v, nu) * ds_contact
             - theta * normal_component(elastic_test_stress, nu) * ufl.dot(du, nu) * ds_contact
             + penalty * ufl.dot(du, nu) * ufl.dot(v, nu) * ds_contact
         )
         self.residual_form = fem.form(residual)
         self.jacobian_form = fem.form(jacobian)
 
-        # ---- boundary conditions on the increments: mirror, and w_x = 0 on the uniform edge
-        x_dofs = []
-        for name in ("li_left", "li_right") if params.lateral_condition == "uniform_edge" else ("li_left",):
-            if name in body.facet_groups:
-                x_dofs.append(fem.locate_dofs_topological(V.sub(0), fdim, body.facets(name)))
-        self.bcs = [fem.dirichletbc(0.0, dofs, V.sub(0)) for dofs in x_dofs]
+        # ---- boundary conditions on the increments: mirror planes (u_x = 0 on li_left, u_z = 0 on
+        # li_front in 3D) and w = 0 normal to each uniform edge
+        mirrors = [("li_left", 0)] + ([("li_front", 2)] if tdim == 3 else [])
+        self.edges = []  # (facet group, displacement component) of each uniform edge
+        if params.lateral_condition == "uniform_edge":
+            self.edges.append(("li_right", 0))
+        if tdim == 3:
+            (self.edges if params.back_condition == "uniform_edge" else mirrors).append(("li_back", 2))
+        self.bcs = []
+        for name, component in mirrors + self.edges:
+            if name not in body.facet_groups:
+                raise KeyError(f"the Li body lacks the {name} facet group; it has {sorted(body.facet_groups)}")
+            dofs = fem.locate_dofs_topological(V.sub(component), fdim, body.facets(name))
+            self.bcs.append(fem.dirichletbc(0.0, dofs, V.sub(component)))
+        self.edge_bcs = self.bcs[len(mirrors):]
 
-        # ---- the uniform edge: psi = (x / x_R, 0) and the border of the Newton system
-        self.uniform_edge = params.lateral_condition == "uniform_edge"
-        if self.uniform_edge:
-            x_right = self.comm.allreduce(float(mesh.geometry.x[:, 0].max(initial=-np.inf)), op=MPI.MAX)
-            self.x_right = x_right
-            self.psi = fem.Function(V)
-            self.psi.interpolate(lambda x: np.vstack([x[0] / x_right, np.zeros_like(x[0])]))
-            self.border_column_form = fem.form(ufl.action(jacobian, self.psi))  # k_U = K_full psi
-            self.border_row_form = fem.form(ufl.action(ufl.adjoint(jacobian), self.psi))  # r = K_full^T psi
-            self.border_corner_form = fem.form(ufl.action(ufl.action(jacobian, self.psi), self.psi))
+        # ---- uniform edges: psi_j = x_c / x_c,max e_c, and the border of the Newton system
+        self.uniform_edge = bool(self.edges)
+        self.psi, self.border_column_forms, self.border_row_forms = [], [], []
+        for name, component in self.edges:
+            extent = self.comm.allreduce(float(mesh.geometry.x[:, component].max(initial=-np.inf)), op=MPI.MAX)
+            psi = fem.Function(V)
+            psi.interpolate(lambda x, c=component, L=extent: np.vstack(
+                [x[c] / L if k == c else np.zeros_like(x[0]) for k in range(tdim)]))
+            self.psi.append(psi)
+            self.border_column_forms.append(fem.form(ufl.action(jacobian, psi)))  # k_j = K_full psi_j
+            self.border_row_forms.append(fem.form(ufl.action(ufl.adjoint(jacobian), psi)))  # r_j = K_full^T psi_j
+        self.border_corner_forms = [[fem.form(ufl.action(ufl.action(jacobian, psi_j), psi_i)) for psi_j in self.psi]
+                                    for psi_i in self.psi]  # psi_i^T K_full psi_j
 
         # ---- linear algebra
         self.A = fem_petsc.create_matrix(self.jacobian_form)
-        self.A.setNearNullSpace(rigid_body_modes(V))  # only used if the user switches to GAMG
+        self.A.setNearNullSpace(rigid_body_modes(V))  # GAMG builds its coarse spaces from these
         self.b = fem_petsc.create_vector(V)
         self.solution = self.b.duplicate()
-        self.petsc_options = {**default_petsc_options(), **(petsc_options or {})}
-        self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
-        if self.uniform_edge:
-            self.border_column, self.border_row = self.b.duplicate(), self.b.duplicate()
-            self.border_solution = self.b.duplicate()
-            self.psi_norm = self.psi.x.petsc_vec.norm()
+        n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
+        user = dict(petsc_options or {})
+        if "pc_type" in user:  # a user's pc_type picks the matching preset, then their options override
+            linear = {"lu": DIRECT_SOLVER, "gamg": ITERATIVE_SOLVER}.get(user["pc_type"], {})
         else:
-            self.psi_norm = 0.0
+            linear = default_petsc_options(n_dofs, tdim)
+        self.petsc_options = {**linear, **user}
+        self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
+        self.border_columns = [self.b.duplicate() for _ in self.psi]
+        self.border_rows = [self.b.duplicate() for _ in self.psi]
+        self.border_solutions = [self.b.duplicate() for _ in self.psi]
+        self.psi_norms = [psi.x.petsc_vec.norm() for psi in self.psi]
 
         self.top_length = _assemble(self.comm, 1.0 * ds_top)
         # residual entries are nodal forces per unit depth: scale by the total applied force
         stress_scale = params.stack_pressure if params.stack_pressure > 0 else params.creep_stress_ref
         self.force_scale = stress_scale * self.top_length
-        self.n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs + (1 if self.uniform_edge else 0)
+        self.n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs + len(self.psi)
 
     # ---- the constitutive update at the quadrature points -> DG1 fields
 
@@ -498,37 +566,40 @@ class _LiCreepProblem:
         C_h is the deviatoric part and the cell pressure adds K mean(div du) I.
         """
         e = strain_mandel(du)
-        i, j, k = ufl.indices(3)
+        i, j, k = ufl.indices(3)  # UFL index objects (ranges follow the operands' shapes)
         x = ufl.SpatialCoordinate(self.mesh)
         moment = self.tangent_moment[i, j, k] - self.tangent[i, j] * x[k]
         derivative = ufl.as_vector(self.tangent[i, j] * e[j] + moment * ufl.grad(e)[j, k], i)
         if self.cell_pressure:
             volumetric = self.bulk * cell_mean_divergence(du, self.centroid)
-            derivative = derivative + volumetric * ufl.as_vector([1.0, 1.0, 0.0])
+            identity = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0] if self.tdim == 3 else [1.0, 1.0, 0.0]
+            derivative = derivative + volumetric * ufl.as_vector(identity)
         return derivative
 
     def _to_dg1(self, function: fem.Function, values_at_points: np.ndarray) -> None:
-        """Set a DG1 field from its values at the 3 quadrature points of every local cell."""
-        per_cell = values_at_points.reshape(self.n_cells, 3, -1)
+        """Set a DG1 field from its values at the tdim + 1 quadrature points of every local cell."""
+        per_cell = values_at_points.reshape(self.n_cells, self.n_points_per_cell, -1)
         coefficients = np.einsum("dq,cqk->cdk", self.point_to_dof, per_cell)
         bs = function.function_space.dofmap.index_map_bs
         function.x.array.reshape(-1, bs)[self.dofs.ravel()] = coefficients.reshape(-1, bs)
 
     def update_constitutive(self, dt: float) -> None:
-        strain_inplane = self.strain_at_points.eval(self.mesh, self.cells).reshape(-1, 3)
-        strain = np.zeros((len(strain_inplane), 4))
-        strain[:, [0, 1, 3]] = strain_inplane  # eps_zz = 0
+        solved = self.strain_at_points.eval(self.mesh, self.cells).reshape(-1, len(self.solved))
+        strain = np.zeros((len(solved), self.n_stress))
+        strain[:, self.solved] = solved  # plane strain: eps_zz = 0
         self.update = update = norton_creep_update(strain, self.creep_strain_old, dt, self.material)
         tangent = update.tangent
         if self.cell_pressure:  # creep is deviatoric: only the elastic pressure K tr(eps) changes
-            trace = strain[:, 0] + strain[:, 1]
-            cell_mean_trace = np.repeat(trace.reshape(-1, 3).mean(axis=1), 3)  # equal weights of the 3-point rule
-            update.stress += (self.bulk_modulus * (cell_mean_trace - trace))[:, None] * MANDEL_IDENTITY
-            tangent = tangent - self.bulk_modulus * np.outer(MANDEL_IDENTITY, MANDEL_IDENTITY)
+            identity = mandel_identity(self.n_stress)
+            trace = strain[:, :3].sum(axis=1)
+            m = self.n_points_per_cell  # equal weights of the degree-2 rule: the cell mean is the point mean
+            cell_mean_trace = np.repeat(trace.reshape(-1, m).mean(axis=1), m)
+            update.stress += (self.bulk_modulus * (cell_mean_trace - trace))[:, None] * identity
+            tangent = tangent - self.bulk_modulus * np.outer(identity, identity)
         stress = update.stress.copy()
-        stress[:, 3] /= SQRT2  # Mandel -> tensor component sigma_xy
+        stress[:, 3:] /= SQRT2  # Mandel -> tensor shear components
         self._to_dg1(self.stress, stress)
-        tangent = tangent[:, [0, 1, 3]][:, :, [0, 1, 3]]
+        tangent = tangent[:, self.solved][:, :, self.solved]
         self._to_dg1(self.tangent, tangent)
         moment = tangent[:, :, :, None] * self.point_coordinates[:, None, None, :]
         self._to_dg1(self.tangent_moment, moment)
@@ -540,26 +611,27 @@ class _LiCreepProblem:
 
     # ---- Newton
 
-    def _assemble_residual(self) -> tuple[float, float]:
-        """Assemble R into self.b (constrained rows zeroed); return (|R|, R_U)."""
+    def _assemble_residual(self) -> tuple[float, np.ndarray]:
+        """Assemble R into self.b (constrained rows zeroed); return (|R|, R_U) with R_U_j = R . psi_j."""
         with self.b.localForm() as local:
             local.set(0.0)
         fem_petsc.assemble_vector(self.b, self.residual_form)
         self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        edge_residual = self.b.dot(self.psi.x.petsc_vec) if self.uniform_edge else 0.0
+        edge_residuals = np.array([self.b.dot(psi.x.petsc_vec) for psi in self.psi])
         fem_petsc.set_bc(self.b, self.bcs, alpha=0.0)
-        return math.sqrt(self.b.norm() ** 2 + edge_residual**2), edge_residual
+        return math.sqrt(self.b.norm() ** 2 + float(edge_residuals @ edge_residuals)), edge_residuals
 
-    def _assemble_border(self) -> float:
-        for vector, form in ((self.border_column, self.border_column_form), (self.border_row, self.border_row_form)):
-            with vector.localForm() as local:
-                local.set(0.0)
-            fem_petsc.assemble_vector(vector, form)
-            vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-            fem_petsc.set_bc(vector, self.bcs, alpha=0.0)
-        return _assemble(self.comm, self.border_corner_form)
+    def _assemble_border(self) -> np.ndarray:
+        for vectors, forms in ((self.border_columns, self.border_column_forms), (self.border_rows, self.border_row_forms)):
+            for vector, form in zip(vectors, forms):
+                with vector.localForm() as local:
+                    local.set(0.0)
+                fem_petsc.assemble_vector(vector, form)
+                vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+                fem_petsc.set_bc(vector, self.bcs, alpha=0.0)
+        return np.array([[_assemble(self.comm, form) for form in row] for row in self.border_corner_forms])
 
-    def _evaluate(self, dt: float) -> tuple[float, float]:
+    def _evaluate(self, dt: float) -> tuple[float, np.ndarray]:
         """Constitutive update and residual at the current u: (|R|, R_U); |R| = inf if either failed."""
         try:
             self.update_constitutive(dt)
@@ -567,26 +639,36 @@ class _LiCreepProblem:
         except RuntimeError:  # the return mapping did not converge at some point
             failed = 1
         if self.comm.allreduce(failed, op=MPI.MAX):  # every rank must take the same branch
-            return math.inf, 0.0
+            return math.inf, np.zeros(len(self.psi))
         return self._assemble_residual()
 
-    def _newton_direction(self, edge_residual: float) -> float:
-        """Solve for the Newton correction -du into self.solution (w part); return dU (psi part)."""
+    def _newton_direction(self, edge_residuals: np.ndarray) -> np.ndarray:
+        """Solve for the Newton correction -du into self.solution (w part); return dU (psi parts).
+
+        With k uniform edges the bordered system is reduced to its k x k Schur complement:
+        K a = R_w, K b_j = k_j, S_ij = corner_ij - r_i . b_j, S dU = r . a - R_U, solution = a + b dU.
+        """
         self.A.zeroEntries()
         fem_petsc.assemble_matrix(self.A, self.jacobian_form, bcs=self.bcs)
         self.A.assemble()
         self.ksp.setOperators(self.A)
         self.ksp.solve(self.b, self.solution)  # K a = R_w
+        self.linear_iterations += self.ksp.getIterationNumber()
         if self.ksp.getConvergedReason() <= 0:
             raise _LinearSolveError(self.ksp.getConvergedReason())
-        if not self.uniform_edge:
-            return 0.0
+        if not self.psi:
+            return np.zeros(0)
         corner = self._assemble_border()
-        self.ksp.solve(self.border_column, self.border_solution)  # K b = k_U
-        if self.ksp.getConvergedReason() <= 0:
-            raise _LinearSolveError(self.ksp.getConvergedReason())
-        dU = (self.border_row.dot(self.solution) - edge_residual) / (corner - self.border_row.dot(self.border_solution))
-        self.solution.axpy(dU, self.border_solution)  # a + b dU: then du = -solution + dU psi
+        for column, solution in zip(self.border_columns, self.border_solutions):
+            self.ksp.solve(column, solution)  # K b_j = k_j
+            self.linear_iterations += self.ksp.getIterationNumber()
+            if self.ksp.getConvergedReason() <= 0:
+                raise _LinearSolveError(self.ksp.getConvergedReason())
+        schur = corner - np.array([[row.dot(b) for b in self.border_solutions] for row in self.border_rows])
+        rhs = np.array([row.dot(self.solution) for row in self.border_rows]) - edge_residuals
+        dU = np.linalg.solve(schur, rhs)
+        for dU_j, b in zip(dU, self.border_solutions):
+            self.solution.axpy(dU_j, b)  # a + b dU: then du = -solution + dU . psi
         return dU
 
     def newton(self, dt: float) -> tuple[bool, int, float, str]:
@@ -597,7 +679,7 @@ class _LiCreepProblem:
         guess (e.g. when the recession stops at the end of its ramp) can wander off.
         """
         p = self.params
-        norm, edge_residual = self._evaluate(dt)
+        norm, edge_residuals = self._evaluate(dt)
         correction_norm = math.inf
         u_start = self.u.x.petsc_vec.copy()
         for iteration in range(p.max_newton_iterations + 1):
@@ -615,17 +697,17 @@ class _LiCreepProblem:
             if iteration == p.max_newton_iterations:
                 break
             try:
-                dU = self._newton_direction(edge_residual)
+                dU = self._newton_direction(edge_residuals)
             except _LinearSolveError as error:
                 return False, iteration, norm, str(error)
-            direction_norm = math.sqrt(self.solution.norm() ** 2 + (dU * self.psi_norm) ** 2)
+            direction_norm = math.sqrt(self.solution.norm() ** 2 + float(np.sum((dU * self.psi_norms) ** 2)))
             self.u.x.petsc_vec.copy(u_start)
             roundoff = direction_norm <= p.newton_stol * u_start.norm()
             alpha = 1.0
             for _ in range(p.max_line_search_halvings + 1):
                 self.u.x.petsc_vec.waxpy(-alpha, self.solution, u_start)
-                if self.uniform_edge:
-                    self.u.x.petsc_vec.axpy(alpha * dU, self.psi.x.petsc_vec)
+                for dU_j, psi in zip(dU, self.psi):
+                    self.u.x.petsc_vec.axpy(alpha * dU_j, psi.x.petsc_vec)
                 self.u.x.scatter_forward()
                 trial_norm, trial_edge = self._evaluate(dt)
                 if roundoff or trial_norm <= (1.0 - 1e-4 * alpha) * norm:
@@ -640,7 +722,7 @@ class _LiCreepProblem:
                     self._evaluate(dt)
                     return True, iteration, norm, "converged (residual stagnates at round-off level)"
                 return False, iteration + 1, norm, "line search found no decrease of the residual"
-            norm, edge_residual = trial_norm, trial_edge
+            norm, edge_residuals = trial_norm, trial_edge
             correction_norm = alpha * direction_norm
         return False, p.max_newton_iterations, norm, f"no convergence in {p.max_newton_iterations} Newton iterations"
 
@@ -651,11 +733,22 @@ class _LinearSolveError(RuntimeError):
 
 
 def rigid_body_modes(V: fem.FunctionSpace) -> PETSc.NullSpace:
-    """Translations and the in-plane rotation, for GAMG's near-null space."""
-    modes = [fem.Function(V) for _ in range(3)]
-    modes[0].interpolate(lambda x: np.vstack([np.ones_like(x[0]), np.zeros_like(x[0])]))
-    modes[1].interpolate(lambda x: np.vstack([np.zeros_like(x[0]), np.ones_like(x[0])]))
-    modes[2].interpolate(lambda x: np.vstack([-x[1], x[0]]))
+    """Translations and rotations (3 in 2D, 6 in 3D), for GAMG's near-null space."""
+    dim = V.mesh.geometry.dim
+    zero = np.zeros_like
+    if dim == 2:
+        fields = [lambda x: np.vstack([np.ones_like(x[0]), zero(x[0])]),
+                  lambda x: np.vstack([zero(x[0]), np.ones_like(x[0])]),
+                  lambda x: np.vstack([-x[1], x[0]])]
+    else:
+        fields = [lambda x, k=k: np.vstack([np.ones_like(x[0]) if i == k else zero(x[0]) for i in range(3)])
+                  for k in range(3)]
+        fields += [lambda x: np.vstack([-x[1], x[0], zero(x[0])]),
+                   lambda x: np.vstack([zero(x[0]), -x[2], x[1]]),
+                   lambda x: np.vstack([x[2], zero(x[0]), -x[0]])]
+    modes = [fem.Function(V) for _ in fields]
+    for mode, field in zip(modes, fields):
+        mode.interpolate(field)
     orthonormalised = []
     for vec in (m.x.petsc_vec for m in modes):  # Gram-Schmidt: PETSc wants an orthonormal basis
         w = vec.copy()
@@ -678,66 +771,69 @@ def _assemble(comm: MPI.Comm, form) -> float:
 
 
 class _InterfaceSampler:
-    """Two Gauss points on every owned interface facet, with the facet's normal and its cell.
+    """Gauss points on every owned interface facet (2 per edge in 2D, 3 per triangle in 3D), with
+    the facet's normal, its cell and its share of the interface length (area).
 
     Values come from the DG1 stress of the facet's own cell, the same trace the Nitsche
-    terms use; facet-interior points never coincide, so ``s`` is strictly increasing.
+    terms use.  In 2D each point also gets its interface coordinate ``s``; facet-interior
+    points never coincide, so ``s`` is strictly increasing.
     """
 
-    GAUSS = (0.5 - 0.5 / math.sqrt(3.0), 0.5 + 0.5 / math.sqrt(3.0))
-
-    def __init__(self, problem: _LiCreepProblem, profile: InterfaceProfile):
+    def __init__(self, problem: _LiCreepProblem, profile: InterfaceProfile | None):
         self.problem = problem
-        mesh = problem.mesh
-        tdim, fdim = mesh.topology.dim, mesh.topology.dim - 1
-        facets = problem.body.facets(*problem.segments)
-        facets = facets[facets < mesh.topology.index_map(fdim).size_local]  # owned: each facet once
-        facet_to_cell = mesh.topology.connectivity(fdim, tdim)
-        cells = np.array([facet_to_cell.links(f)[0] for f in facets], dtype=np.int32)
-        ends = mesh.geometry.x[dmesh.entities_to_geometry(mesh, fdim, facets)][:, :2, :2]  # (facet, end, xy)
-        centroids = mesh.geometry.x[dmesh.entities_to_geometry(mesh, tdim, cells)][:, :, :2].mean(axis=1)
-        chord = ends[:, 1] - ends[:, 0]
-        length = np.linalg.norm(chord, axis=1)
-        outward = np.column_stack([chord[:, 1], -chord[:, 0]]) / np.maximum(length, 1e-300)[:, None]
-        flip = np.einsum("fi,fi->f", outward, ends.mean(axis=1) - centroids) < 0
-        outward[flip] *= -1.0
-        normal = -outward  # n: the SSE's outward normal, into the Li
-        self.cells = np.repeat(cells, len(self.GAUSS))
-        self.xy = np.concatenate([ends[:, 0] + t * chord for t in self.GAUSS], axis=1).reshape(-1, 2)
-        self.normal = np.repeat(normal, len(self.GAUSS), axis=0)
-        self.tangent = np.column_stack([self.normal[:, 1], -self.normal[:, 0]])  # n turned clockwise
-        # Gauss points lie on the straight facets, off a fillet arc by at most its sagitta h^2 / (8 r)
-        tolerance = mesh.comm.allreduce(float(length.max(initial=0.0)), op=MPI.MAX)
-        self.s, self.segment = profile.locate(self.xy, tolerance=max(1e-9, 0.5 * tolerance))
-        self.points = np.column_stack([self.xy, np.zeros(len(self.xy))])
+        self.tdim = tdim = problem.tdim
+        samples = facet_samples(problem.body, problem.segments, degree=3 if tdim == 2 else 2)
+        self.cells, self.points, self.weights = samples.cells, samples.points, samples.weights
+        self.normal = -samples.normals  # n: the SSE's outward normal, into the Li
+        if tdim == 2:
+            # Gauss points lie on the straight facets, off a fillet arc by at most its sagitta h^2 / (8 r)
+            longest = problem.comm.allreduce(float(2.0 * self.weights.max(initial=0.0)), op=MPI.MAX)
+            self.s, self.segment = profile.locate(self.points[:, :2], tolerance=max(1e-9, 0.5 * longest))
+            self.tangent = np.column_stack([self.normal[:, 1], -self.normal[:, 0]])  # n turned clockwise
+        else:
+            self.segment = samples.groups
 
     def sample(self, t: float) -> pd.DataFrame:
-        """Interface quantities at time t, gathered on every rank and sorted by s."""
-        problem = self.problem
-        components = problem.stress.eval(self.points, self.cells).reshape(-1, 4)  # [xx, yy, zz, xy]
-        u = problem.u.eval(self.points, self.cells).reshape(-1, 2)
+        """Interface quantities at time t, gathered on every rank and sorted (by s in 2D)."""
+        problem, tdim = self.problem, self.tdim
+        components = problem.stress.eval(self.points, self.cells).reshape(-1, problem.n_stress)
+        u = problem.u.eval(self.points, self.cells).reshape(-1, tdim)
         mandel = components.copy()
-        mandel[:, 3] *= SQRT2
+        mandel[:, 3:] *= SQRT2
         von_mises = equivalent_stress(mandel)
-        n, tan = self.normal, self.tangent
-        traction = np.column_stack([components[:, 0] * n[:, 0] + components[:, 3] * n[:, 1],
-                                    components[:, 3] * n[:, 0] + components[:, 1] * n[:, 1]])
-        local = pd.DataFrame({
-            "time_s": np.full(len(self.s), float(t)),
-            "s_m": self.s,
-            "x_m": self.xy[:, 0],
-            "y_m": self.xy[:, 1],
+        n = self.normal
+        if tdim == 2:  # [xx, yy, zz, xy]
+            tensor = components[:, [0, 3, 3, 1]].reshape(-1, 2, 2)
+        else:  # [xx, yy, zz, xy, yz, xz]
+            tensor = components[:, [0, 3, 5, 3, 1, 4, 5, 4, 2]].reshape(-1, 3, 3)
+        traction = np.einsum("pij,pj->pi", tensor, n)
+        normal_traction = np.einsum("pi,pi->p", traction, n)
+        normal_displacement = np.einsum("pi,pi->p", u, n)
+        columns = {
+            "time_s": np.full(len(self.points), float(t)),
+            "x_m": self.points[:, 0],
+            "y_m": self.points[:, 1],
             "segment": self.segment.astype(str),
             "von_mises_Pa": von_mises,
             "hydrostatic_pressure_Pa": -(components[:, 0] + components[:, 1] + components[:, 2]) / 3.0,
             "deviatoric_norm_Pa": math.sqrt(2.0 / 3.0) * von_mises,
-            "normal_traction_Pa": np.einsum("pi,pi->p", traction, n),
-            "tangential_traction_Pa": np.einsum("pi,pi->p", traction, tan),
-            "normal_gap_m": np.einsum("pi,pi->p", u, n) - float(problem.gap.value),
-            "tangential_displacement_m": np.einsum("pi,pi->p", u, tan),
-        }, columns=list(INTERFACE_COLUMNS))
+            "normal_traction_Pa": normal_traction,
+            "normal_gap_m": normal_displacement - float(problem.gap.value),
+        }
+        if tdim == 2:
+            columns["s_m"] = self.s
+            columns["tangential_traction_Pa"] = np.einsum("pi,pi->p", traction, self.tangent)
+            columns["tangential_displacement_m"] = np.einsum("pi,pi->p", u, self.tangent)
+            order = list(INTERFACE_COLUMNS)
+        else:  # no tangent direction on a surface: magnitudes of the tangential parts
+            columns["z_m"] = self.points[:, 2]
+            columns["area_m2"] = self.weights
+            columns["tangential_traction_Pa"] = np.linalg.norm(traction - normal_traction[:, None] * n, axis=1)
+            columns["tangential_displacement_m"] = np.linalg.norm(u - normal_displacement[:, None] * n, axis=1)
+            order = list(INTERFACE_COLUMNS_3D)
+        local = pd.DataFrame(columns, columns=order)
         table = pd.concat(problem.comm.allgather(local), ignore_index=True)
-        return table.sort_values("s_m", kind="stable").reset_index(drop=True)
+        return table.sort_values(SORT_KEYS[tdim], kind="stable").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -745,7 +841,7 @@ class _InterfaceSampler:
 # --------------------------------------------------------------------------------------
 
 
-def solve_mechanics(body: Body, profile: InterfaceProfile, params: MechanicsParameters,
+def solve_mechanics(body: Body, profile: InterfaceProfile | None, params: MechanicsParameters,
                     petsc_options: dict | None = None, prefix: str = "me_") -> MechanicsResult:
     """Creep of the Li body from t = 0 to ``t_eval``; interface tables at the output times and t_eval.
 
@@ -774,8 +870,8 @@ def solve_mechanics(body: Body, profile: InterfaceProfile, params: MechanicsPara
         worst = int(table["von_mises_Pa"].to_numpy().argmax())
         stats_by_time[t] = {
             "max_von_mises_Pa": float(table["von_mises_Pa"].iloc[worst]),
-            "max_von_mises_at": {"s_m": float(table["s_m"].iloc[worst]), "segment": str(table["segment"].iloc[worst]),
-                                 "x_m": float(table["x_m"].iloc[worst]), "y_m": float(table["y_m"].iloc[worst])},
+            "max_von_mises_at": {"segment": str(table["segment"].iloc[worst]),
+                                 **{k: float(table[k].iloc[worst]) for k in ("s_m", "x_m", "y_m", "z_m") if k in table}},
             "segment_mean_von_mises_Pa": {name: _assemble(comm, segment_integral[name]) / segment_length[name]
                                           for name in problem.segments},
             "interface_mean_von_mises_Pa": sum(_assemble(comm, segment_integral[n]) for n in problem.segments)
@@ -849,15 +945,26 @@ def solve_mechanics(body: Body, profile: InterfaceProfile, params: MechanicsPara
             record(stop)
 
     # ---- summary
-    table = pd.concat(tables, ignore_index=True).sort_values(["time_s", "s_m"], kind="stable").reset_index(drop=True)
+    table = pd.concat(tables, ignore_index=True).sort_values(["time_s"] + SORT_KEYS[problem.tdim],
+                                                             kind="stable").reset_index(drop=True)
     final = stats_by_time[params.t_eval]
-    owned_points = 3 * problem.mesh.topology.index_map(problem.mesh.topology.dim).size_local
+    owned_points = problem.n_points_per_cell * problem.mesh.topology.index_map(problem.mesh.topology.dim).size_local
     body_von_mises = problem.update.equivalent_stress[:owned_points]
     local_max = (float(body_von_mises.max(initial=-np.inf)), comm.rank)
     body_max, body_rank = comm.allreduce(local_max, op=MPI.MAXLOC)
     where = problem.point_coordinates[int(body_von_mises.argmax())] if comm.rank == body_rank else None
     where = comm.bcast(where, root=body_rank)
     wall_time = comm.allreduce(time.perf_counter() - t_start, op=MPI.MAX)
+    if problem.tdim == 3:
+        segment_measure = {"segment_area_m2": segment_length}
+        # both lateral edges free to move with zero net force: uniaxial, sigma_e = P throughout
+        uniaxial = params.back_condition == "uniform_edge"
+        planar_reference = {"elastic": params.stack_pressure if uniaxial else planar_von_mises(params, False),
+                            "relaxed": params.stack_pressure if uniaxial else planar_von_mises(params, True)}
+    else:
+        segment_measure = {"segment_length_m": segment_length}
+        planar_reference = {"elastic": planar_von_mises(params, relaxed=False),
+                            "relaxed": planar_von_mises(params, relaxed=True)}
     summary = {
         "stack_pressure_Pa": float(params.stack_pressure),
         "temperature_K": float(params.temperature),
@@ -867,14 +974,15 @@ def solve_mechanics(body: Body, profile: InterfaceProfile, params: MechanicsPara
         "max_von_mises_at": final["max_von_mises_at"],
         "segment_mean_von_mises_Pa": final["segment_mean_von_mises_Pa"],
         "interface_mean_von_mises_Pa": final["interface_mean_von_mises_Pa"],
-        "segment_length_m": segment_length,
+        **segment_measure,
         "max_normal_gap_m": final["max_normal_gap_m"],
         "max_abs_tangential_traction_Pa": final["max_abs_tangential_traction_Pa"],
         "body_max_von_mises_Pa": body_max,
-        "body_max_von_mises_at": {"x_m": float(where[0]), "y_m": float(where[1])},
-        "lateral_edge_displacement_m": _edge_displacement(problem),
-        "planar_reference_von_mises_Pa": {"elastic": planar_von_mises(params, relaxed=False),
-                                          "relaxed": planar_von_mises(params, relaxed=True)},
+        "body_max_von_mises_at": dict(zip(("x_m", "y_m", "z_m"), map(float, where))),
+        "lateral_edge_displacement_m": _edge_displacement(problem, 0),
+        "back_edge_displacement_m": _edge_displacement(problem, 1),
+        "linear_iterations": int(problem.linear_iterations),
+        "planar_reference_von_mises_Pa": planar_reference,
         "by_time": {f"{t:g}": stats for t, stats in sorted(stats_by_time.items())},
         "dofs": int(problem.n_dofs),
         "cells": int(body.global_size()),
@@ -894,19 +1002,20 @@ def solve_mechanics(body: Body, profile: InterfaceProfile, params: MechanicsPara
         "n_ranks": comm.size,
     }
     if comm.rank == 0:
-        logger.info("mechanics: P %.4g Pa, %d dofs, %d steps, %d Newton its, max sigma_e %.4g Pa at s = %.4g m (%s), "
+        at = final["max_von_mises_at"]
+        logger.info("mechanics: P %.4g Pa, %d dofs, %d steps, %d Newton its, max sigma_e %.4g Pa at %s (%s), "
                     "max gap %.2e m, %.2f s", params.stack_pressure, problem.n_dofs, step, summary["newton_iterations"],
-                    summary["max_von_mises_Pa"], final["max_von_mises_at"]["s_m"], final["max_von_mises_at"]["segment"],
-                    summary["max_normal_gap_m"], wall_time)
+                    summary["max_von_mises_Pa"], ", ".join(f"{k[0]} = {v:.4g} m" for k, v in at.items() if k != "segment"),
+                    at["segment"], summary["max_normal_gap_m"], wall_time)
     return MechanicsResult(displacement=problem.u, interface=table, summary=summary, parameters=params,
                            _problem=problem, _snapshots=snapshots)
 
 
-def _edge_displacement(problem: _LiCreepProblem) -> float | None:
-    """U, the uniform lateral displacement of li_right (None for a free edge)."""
-    if not problem.uniform_edge:
+def _edge_displacement(problem: _LiCreepProblem, index: int = 0) -> float | None:
+    """U_j, the uniform normal displacement of uniform edge ``index`` (li_right, then li_back; None if absent)."""
+    if index >= len(problem.edge_bcs):
         return None
-    dofs = problem.bcs[-1].dof_indices()[0]
+    dofs = problem.edge_bcs[index].dof_indices()[0]
     local = problem.u.x.array[dofs]
     values = problem.comm.allgather(local[:1].tolist())
     values = [v for chunk in values for v in chunk]
@@ -936,7 +1045,7 @@ def run_mechanics(mesh_path: str | Path, geometry_json_path: str | Path, params:
     """
     with open(geometry_json_path) as f:
         facts = json.load(f)
-    profile = InterfaceProfile.from_json(facts["interface_profile"])
+    profile = InterfaceProfile.from_json(facts["interface_profile"]) if facts.get("interface_profile") else None
     body = load_body(load_mesh(mesh_path, comm), "li")
     result = solve_mechanics(body, profile, params, petsc_options=petsc_options, prefix=prefix)
     result.summary["mesh"] = str(mesh_path)

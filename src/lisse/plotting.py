@@ -327,3 +327,70 @@ def validation_table_figure(table: pd.DataFrame, png_path: str | Path) -> None:
     scored = table[table["role"] == "validation"]
     ax.set_title(f"Validation: {int(scored['agree'].sum())} of {len(scored)} experiments agree", fontsize=10)
     save(fig, png_path)
+
+
+SEGMENT_ORDER = ["interface_channel_floor", "interface_lower_corner", "interface_side_wall", "interface_upper_corner",
+                 "interface_land_top"]
+
+
+def unit_cell_3d_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
+    """One row per electrochemistry solve of the 3D unit cells and their 2D cross-sections (lab units)."""
+    rows = []
+    for summary, label in zip(summaries, labels):
+        i_app = summary["applied_current_density_A_m2"]
+        means = summary["segment_mean_current_density_A_m2"]
+        rows.append({
+            **label,
+            "current_mA_cm2": i_app / 10.0,
+            "cell_voltage_mV": summary["cell_voltage_V"] * 1e3,
+            "interface_per_nominal": summary.get("interface_area_per_nominal_area",
+                                                 summary.get("interface_length_per_nominal_width")),
+            "max_current_normalised": summary["max_current_density_normalised"],
+            "dofs": summary["dofs"],
+            **{f"mean_{SEGMENT_SHORT[s] or s.split('_')[1] + '_corner'}_normalised": means[s] / i_app
+               for s in SEGMENT_ORDER if s in means},
+        })
+    return pd.DataFrame(rows)
+
+
+def unit_cell_3d_comparison(table: pd.DataFrame, render_png: str | Path | None, current_mA_cm2: float,
+                            png_path: str | Path) -> None:
+    """3D unit cell beside the 2D cross-section of the same grid: cell voltage vs current, the
+    segment-mean current densities, and the 3D current density on the LLZO surface."""
+    widths = sorted(table["channel_width_um"].unique())
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [1, 1.15, 1.2]})
+    colours = plt.cm.viridis(np.linspace(0.1, 0.8, len(widths)))
+    for colour, width in zip(colours, widths):
+        for dimension, style in ((2, "--"), (3, "-")):
+            rows = table[(table["channel_width_um"] == width) & (table["dimension"] == dimension)]
+            if len(rows):
+                rows = rows.sort_values("current_mA_cm2")
+                axes[0].plot(rows["current_mA_cm2"], rows["cell_voltage_mV"], style, color=colour, marker="o", ms=3,
+                             label=f"{width:g} µm grid, {dimension}D")
+    axes[0].set(xscale="log", yscale="log", xlabel="applied current density (mA/cm²)", ylabel="cell voltage (mV)",
+                title="(a) symmetric-cell voltage")
+    axes[0].legend()
+
+    at = table[np.isclose(table["current_mA_cm2"], current_mA_cm2)]
+    columns = [c for c in table.columns if c.startswith("mean_") and c.endswith("_normalised")]
+    names = [c[len("mean_"):-len("_normalised")].replace("_", " ") for c in columns]
+    bars = at.sort_values(["channel_width_um", "dimension"])
+    width_bar = 0.8 / max(len(bars), 1)
+    for k, (_, row) in enumerate(bars.iterrows()):
+        colour = colours[widths.index(row["channel_width_um"])]
+        axes[1].bar(np.arange(len(columns)) + (k - (len(bars) - 1) / 2) * width_bar, row[columns].to_numpy(float),
+                    width_bar, color=colour, alpha=1.0 if row["dimension"] == 3 else 0.45,
+                    hatch=None if row["dimension"] == 3 else "//", edgecolor="black", linewidth=0.5,
+                    label=f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
+                          f"(area ratio {row['interface_per_nominal']:.3f})")
+    axes[1].axhline(1.0, color="black", lw=0.8)
+    axes[1].set_xticks(np.arange(len(columns)), names, rotation=20)
+    axes[1].set(ylabel="segment mean i / i_app", title=f"(b) where the current goes, {current_mA_cm2:g} mA/cm²")
+    axes[1].legend(fontsize=7)
+
+    axes[2].axis("off")
+    axes[2].set_title(f"(c) |j| / i_app on the LLZO, 3D unit cell, {current_mA_cm2:g} mA/cm²")
+    if render_png is not None and Path(render_png).exists():
+        axes[2].imshow(plt.imread(render_png))
+    fig.tight_layout()
+    save(fig, png_path)

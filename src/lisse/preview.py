@@ -30,6 +30,49 @@ def read_triangles(msh_path: str | Path, unit: str = "µm") -> pv.UnstructuredGr
     return grid
 
 
+def read_tetrahedra(msh_path: str | Path, unit: str = "µm") -> pv.UnstructuredGrid:
+    """The 3D cells of a workflow mesh as a pyvista grid, coordinates in ``unit``, with a ``body`` array."""
+    mesh = meshio.read(msh_path)
+    blocks = [(k, block) for k, block in enumerate(mesh.cells) if block.type == "tetra"]
+    cells = np.concatenate([block.data for _, block in blocks])
+    body = np.concatenate([mesh.cell_data["gmsh:physical"][k] for k, _ in blocks])
+    grid = pv.UnstructuredGrid({pv.CellType.TETRA: cells}, mesh.points * UNITS[unit])
+    grid.cell_data["body"] = body
+    return grid
+
+
+def mesh_preview_3d(msh_path: str | Path, png_path: str | Path, title: str = "", unit: str = "µm") -> None:
+    """Two oblique views of a 3D unit cell: the whole cell, and the LLZO alone near its patterned
+    surface (the Li lifted off), both with the surface mesh drawn."""
+    grid = read_tetrahedra(msh_path, unit)
+    sse = grid.extract_cells(grid.cell_data["body"] == 1).extract_surface(algorithm="dataset_surface")
+    top = sse.bounds[3]
+    near_surface = sse.clip(normal="y", origin=(0.0, top - 0.6 * (top - sse.bounds[2]), 0.0), invert=False)
+    plotter = pv.Plotter(shape=(1, 2), off_screen=True, window_size=(1500, 800), border=False)
+    panels = [(grid.extract_surface(algorithm="dataset_surface"), "whole cell"), (near_surface, "LLZO under the Li: pillar, channels, fillets")]
+    for column, (surface, label) in enumerate(panels):
+        plotter.subplot(0, column)
+        for tag, colour in BODY_COLOURS.items():
+            part = surface.extract_cells(surface.cell_data["body"] == tag) if "body" in surface.cell_data else surface
+            if part.n_cells:
+                plotter.add_mesh(part, color=colour, show_edges=True, edge_color="#3a3a3a", line_width=0.4)
+        # look from the channels' side (x, z < 0, above): the mirror planes x = z = 0 cut the channels
+        centre = np.array(surface.center)
+        distance = 3.0 * max(surface.bounds[1] - surface.bounds[0], surface.bounds[3] - surface.bounds[2])
+        plotter.camera_position = [tuple(centre + distance * np.array([-0.55, 0.45, -0.7])), tuple(centre), (0, 1, 0)]
+        plotter.add_text(f"{title if column == 0 else ''}\n{label}", font_size=10, position="upper_left", color="black")
+        plotter.add_axes(color="black")
+        plotter.reset_camera()
+    _screenshot(plotter, png_path)
+
+
+def _screenshot(plotter: pv.Plotter, png_path: str | Path) -> None:
+    tmp = Path(png_path).with_name(Path(png_path).stem + ".tmp.png")  # no partial image on failure
+    plotter.screenshot(str(tmp))
+    plotter.close()
+    os.replace(tmp, png_path)
+
+
 def mesh_preview(msh_path: str | Path, png_path: str | Path, zoom_box_um: tuple[float, float, float, float],
                  title: str = "", unit: str = "µm") -> None:
     """Two panels: the whole slice and the window ``(x0, x1, y0, y1)`` in ``unit`` (around one feature)."""
@@ -49,7 +92,27 @@ def mesh_preview(msh_path: str | Path, png_path: str | Path, zoom_box_um: tuple[
         label = title if box is None else f"zoom: x {x0:.0f} to {x1:.0f} {unit}, y {y0:.0f} to {y1:.0f} {unit}"
         plotter.add_text(f"{label}\nLi: amber, LLZO: blue-grey", font_size=10, position="upper_left", color="black")
         plotter.reset_camera()
-    tmp = Path(png_path).with_name(Path(png_path).stem + ".tmp.png")  # no partial preview on failure
-    plotter.screenshot(str(tmp))
-    plotter.close()
-    os.replace(tmp, png_path)
+    _screenshot(plotter, png_path)
+
+
+def current_density_render_3d(vtu_path: str | Path, png_path: str | Path, applied_current_density: float,
+                              unit: str = "µm") -> None:
+    """The magnitude of the current density on the surface of the 3D SSE unit cell (its top part),
+    normalised by i_app, seen from the channels' side."""
+    grid = pv.read(vtu_path)
+    grid.points *= UNITS[unit]
+    grid.point_data["|j| / i_app"] = np.linalg.norm(grid.point_data["current_density"], axis=1) / applied_current_density
+    surface = grid.extract_surface(algorithm="dataset_surface")
+    top = surface.bounds[3]
+    surface = surface.clip(normal="y", origin=(0.0, top - 0.55 * (top - surface.bounds[2]), 0.0), invert=False)
+    plotter = pv.Plotter(off_screen=True, window_size=(900, 900), border=False)
+    # the L2-projected flux overshoots at the re-entrant corners: clip the colour scale there
+    limit = float(np.percentile(surface.point_data["|j| / i_app"], 99))
+    plotter.add_mesh(surface, scalars="|j| / i_app", cmap="viridis", clim=(0.0, limit), show_scalar_bar=True,
+                     scalar_bar_args={"title": "|j| / i_app", "vertical": True, "color": "black"})
+    centre = np.array(surface.center)
+    distance = 3.0 * max(surface.bounds[1] - surface.bounds[0], surface.bounds[3] - surface.bounds[2])
+    plotter.camera_position = [tuple(centre + distance * np.array([-0.55, 0.45, -0.7])), tuple(centre), (0, 1, 0)]
+    plotter.add_axes(color="black")
+    plotter.reset_camera()
+    _screenshot(plotter, png_path)

@@ -9,15 +9,49 @@ wildcard_constraints:
 
 
 def geometry_case(wildcards):
-    return STUDY.geometries[wildcards.geometry]
+    return STUDY.case(wildcards.geometry)
 
 
 def geometry_outputs():
     return expand(
         f"{RESULTS}/geometry/{{geometry}}/{{file}}",
-        geometry=STUDY.geometries,
+        geometry=[*STUDY.geometries, *STUDY.unit_cells_3d],
         file=["mesh.msh", "geometry.json", "preview.png"],
     )
+
+
+def unit_cell_3d_pairs():
+    """(geometry id, dimension) of every 3D unit cell and of the 2D cross-section of the same width."""
+    pairs = []
+    for geometry, case in STUDY.unit_cells_3d.items():
+        pairs.append((geometry, 3))
+        if case.channel_width_um in [c.channel_width_um for c in STUDY.geometries.values()]:
+            pairs.append((STUDY.geometry_id(case.channel_width_um), 2))
+    return pairs
+
+
+def unit_cell_3d_summaries():
+    return [
+        f"{RESULTS}/electrochemistry/{geometry}/{run}/summary.json"
+        for geometry, _ in unit_cell_3d_pairs()
+        for run in STUDY.runs_at("electrochemistry")
+    ]
+
+
+def unit_cell_3d_labels():
+    return [
+        {"geometry": STUDY.case(geometry).label, "channel_width_um": STUDY.case(geometry).channel_width_um,
+         "dimension": dimension}
+        for geometry, dimension in unit_cell_3d_pairs()
+        for run in STUDY.runs_at("electrochemistry")
+    ]
+
+
+def unit_cell_3d_render_vtu():
+    """The 3D field shown in the figure: the first 3D unit cell at the figures' current."""
+    current = STUDY.config["figures"]["current_mA_cm2"] * 10.0
+    run = next(r for r, p in STUDY.runs_at("electrochemistry").items() if abs(p["applied_current_density"] - current) < 1e-9)
+    return f"{RESULTS}/electrochemistry/{next(iter(STUDY.unit_cells_3d))}/{run}/fields.vtu"
 
 
 def solver_runs(solver):
@@ -115,6 +149,8 @@ def field_map_geometries():
 def figure_outputs():
     names = ["field_maps", "interface_profiles", "strain_rates", "phase_diagrams", "phase_boundaries",
              "ccd_vs_channel_width", "validation_table"]
+    if STUDY.unit_cells_3d:
+        names.append("unit_cell_3d")
     return [f"{FIGURES}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
 
 

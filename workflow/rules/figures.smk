@@ -103,3 +103,23 @@ rule figure_validation:
         "../envs/lisse.yaml"
     script:
         "../../scripts/figure_validation.py"
+
+
+rule figure_unit_cell_3d:
+    """The 3D unit cells of the square grid beside the 2D cross-sections of the same width."""
+    input:
+        summaries=unit_cell_3d_summaries(),
+        render_vtu=unit_cell_3d_render_vtu(),
+    output:
+        png=report(f"{FIGURES}/unit_cell_3d.png", caption="../report/unit_cell_3d.rst", category="Figures"),
+        pdf=f"{FIGURES}/unit_cell_3d.pdf",
+        table=f"{RESULTS}/unit_cell_3d.csv",
+    params:
+        labels=unit_cell_3d_labels(),
+        current_mA_cm2=STUDY.config["figures"]["current_mA_cm2"],
+    log:
+        f"{RESULTS}/logs/figures/unit_cell_3d.log",
+    conda:
+        "../envs/lisse.yaml"
+    script:
+        "../../scripts/figure_unit_cell_3d.py"

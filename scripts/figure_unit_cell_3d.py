@@ -1,0 +1,18 @@
+"""Rule `figure_unit_cell_3d`: the 3D unit cells beside the 2D cross-sections of the same grid."""
+
+import json
+from pathlib import Path
+
+from lisse import logs, plotting, preview
+
+log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
+inputs, params, output = snakemake.input, snakemake.params, snakemake.output  # noqa: F821
+summaries = [json.loads(Path(path).read_text()) for path in inputs.summaries]
+table = plotting.unit_cell_3d_table(summaries, params.labels)
+table.to_csv(output.table, index=False, float_format="%.8g")
+log.info("3D vs 2D electrochemistry:\n%s", table.to_string(index=False))
+render = Path(output.png).with_name("unit_cell_3d_render.png")
+current = params.current_mA_cm2
+preview.current_density_render_3d(inputs.render_vtu, render, current * 10.0)
+plotting.unit_cell_3d_comparison(table, render, current, output.png)
+render.unlink()
