@@ -149,3 +149,21 @@ def test_experiment_geometry_gets_the_same_checks(tmp_path):
 def test_calibration_pressure_outside_solved_pressures():
     assert "'stability.calibration_pressure_MPa' = 10 lies outside the solved pressures: allowed 0.25 to 4" in error_of(
         modified(stability__calibration_pressure_MPa=10))
+
+
+def test_unit_cell_3d_mesh_must_resolve_the_channel():
+    message = error_of(modified(unit_cell_3d__channel_widths_um=[50], unit_cell_3d__interface_element_um=20))
+    assert "'unit_cell_3d.interface_element_um' = 20" in message and "allowed at most 12.5" in message
+
+
+def test_unit_cell_3d_width_range():
+    message = error_of(modified(unit_cell_3d__channel_widths_um=[500]))
+    assert "unit_cell_3d" in message and "500" in message
+
+
+def test_unit_cell_3d_cases_and_ids():
+    study = load_study(modified(unit_cell_3d__channel_widths_um=[100, 200]))
+    labels = sorted(case.label for case in study.unit_cells_3d.values())
+    assert labels == ["grid100_3d", "grid200_3d"]
+    assert all(case.geometry.dimension == 3 for case in study.unit_cells_3d.values())
+    assert not set(study.unit_cells_3d) & set(study.geometries)

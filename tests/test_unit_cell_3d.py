@@ -1,0 +1,145 @@
+"""The 3D unit cell of the square grid: geometry, and the same electrochemistry and mechanics
+code in 3D, verified against closed forms and against the 2D model in the limit where 3D
+reduces to 2D (the ridges pattern, channels along z only)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from mpi4py import MPI
+
+from lisse.electrochemistry import ElectrochemistryParameters, planar_cell_voltage, run_electrochemistry
+from lisse.geometry import CellGeometry, MeshSizing, write_geometry
+from lisse.mechanics import MechanicsParameters, run_mechanics
+
+W, D, R = 200e-6, 300e-6, 2e-6  # the 200 um grid: width = land, depth, fillet radius
+I_APP = 5.0  # A/m² (0.5 mA/cm²)
+SIZING_3D = MeshSizing(interface_element=20e-6, growth_rate=1.5, max_element=200e-6, elements_per_fillet=1)
+
+
+def _mesh(folder, name, geometry, sizing):
+    msh, facts = folder / f"{name}.msh", folder / f"{name}.json"
+    if not msh.exists():
+        if MPI.COMM_WORLD.rank == 0:
+            write_geometry(geometry, sizing, msh, facts)
+        MPI.COMM_WORLD.barrier()
+    return msh, facts
+
+
+@pytest.fixture(scope="module")
+def meshes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("unit_cell_3d")
+    grid = dict(channel_width=W, land_width=W, channel_depth=D, fillet_radius=R)
+    return {
+        "planar_3d": _mesh(folder, "planar_3d", CellGeometry(0.0, 0.0, 0.0, 0.0, dimension=3), SIZING_3D),
+        "ridges_3d": _mesh(folder, "ridges_3d", CellGeometry(**grid, dimension=3, pattern="ridges"), SIZING_3D),
+        "grid_3d": _mesh(folder, "grid_3d", CellGeometry(**grid, dimension=3), SIZING_3D),
+        "grid_2d": _mesh(folder, "grid_2d", CellGeometry(**grid), MeshSizing(interface_element=5e-6)),
+        "folder": folder,
+    }
+
+
+def _electrochemistry(meshes, name):
+    msh, facts = meshes[name]
+    out = meshes["folder"] / f"{name}_ec"
+    return run_electrochemistry(msh, facts, ElectrochemistryParameters(applied_current_density=I_APP), None,
+                                f"{out}.csv", f"{out}.json", None)
+
+
+def test_groups_and_exact_areas(meshes):
+    facts = {name: json.loads(meshes[name][1].read_text()) for name in ("planar_3d", "ridges_3d", "grid_3d")}
+    expected = {"interface_channel_floor", "interface_lower_corner", "interface_side_wall", "interface_upper_corner",
+                "interface_land_top", "li_top", "sse_midplane", "sse_left", "sse_right", "li_left", "li_right",
+                "sse_front", "sse_back", "li_front", "li_back"}
+    assert set(facts["grid_3d"]["physical_groups"]["facets"]) == expected
+    assert set(facts["ridges_3d"]["physical_groups"]["facets"]) == expected
+    assert facts["planar_3d"]["interface_area_per_nominal_area"] == pytest.approx(1.0, abs=1e-12)
+    # ridges: every z-section is the 2D profile, whose length ratio is 1 + (2d - (8 - 2 pi) r) / (w + b)
+    assert facts["ridges_3d"]["interface_area_per_nominal_area"] == pytest.approx(
+        1 + (2 * D - (8 - 2 * math.pi) * R) / (2 * W), rel=1e-9)
+    # square pillar: 1 + 4 b d / p² with sharp corners; the fillets take off O(r/d)
+    assert facts["grid_3d"]["interface_area_per_nominal_area_sharp"] == pytest.approx(2.5)
+    assert 2.47 < facts["grid_3d"]["interface_area_per_nominal_area"] < 2.5
+    for f in facts.values():
+        assert f["mesh"]["worst_quality_min_sicn"] > 0.1
+
+
+def test_planar_3d_electrochemistry_is_exact(meshes):
+    result = _electrochemistry(meshes, "planar_3d")
+    params = result.parameters
+    assert result.summary["cell_voltage_V"] == pytest.approx(planar_cell_voltage(params), rel=1e-10)
+    assert np.allclose(result.interface["current_density_A_m2"], I_APP, rtol=1e-10)
+    assert result.interface["area_m2"].sum() == pytest.approx(result.summary["nominal_area_m2"], rel=1e-12)
+
+
+def test_ridges_reduce_to_the_2d_model(meshes):
+    ridges, cross_section = _electrochemistry(meshes, "ridges_3d"), _electrochemistry(meshes, "grid_2d")
+    assert abs(ridges.summary["charge_conservation_relative_error"]) < 1e-12
+    assert ridges.summary["cell_voltage_V"] == pytest.approx(cross_section.summary["cell_voltage_V"], rel=2e-4)
+    for segment, mean in cross_section.summary["segment_mean_current_density_A_m2"].items():
+        assert ridges.summary["segment_mean_current_density_A_m2"][segment] == pytest.approx(mean, rel=0.03), segment
+
+
+def test_grid_3d_differs_from_2d_where_it_should(meshes):
+    """Crossing channels: a larger true area, the same voltage to 2 %, less current on the pillar top."""
+    grid, cross_section = _electrochemistry(meshes, "grid_3d"), _electrochemistry(meshes, "grid_2d")
+    assert grid.summary["cell_voltage_V"] == pytest.approx(cross_section.summary["cell_voltage_V"], rel=0.02)
+    land_3d = grid.summary["segment_mean_current_density_A_m2"]["interface_land_top"]
+    land_2d = cross_section.summary["segment_mean_current_density_A_m2"]["interface_land_top"]
+    assert land_3d < 0.8 * land_2d
+
+
+def test_grid_3d_electrochemistry_converges_under_mesh_refinement(meshes):
+    folder = meshes["folder"]
+    geometry = CellGeometry(channel_width=W, land_width=W, channel_depth=D, fillet_radius=R, dimension=3)
+    voltages, corner_current = [], []
+    for h in (40e-6, 20e-6, 10e-6):
+        sizing = MeshSizing(interface_element=h, growth_rate=1.5, max_element=200e-6, elements_per_fillet=1)
+        msh, facts = _mesh(folder, f"grid_3d_h{h * 1e6:g}", geometry, sizing)
+        out = folder / f"grid_3d_h{h * 1e6:g}_ec"
+        result = run_electrochemistry(msh, facts, ElectrochemistryParameters(applied_current_density=I_APP), None,
+                                      f"{out}.csv", f"{out}.json", None)
+        voltages.append(result.summary["cell_voltage_V"])
+        means = result.summary["segment_mean_current_density_A_m2"]
+        corner_current.append(means["interface_upper_corner"])
+    # the voltage is set by the bulk and settles first; the current on the pillar's convex
+    # fillets, where the potential varies fastest, converges visibly
+    assert abs(voltages[2] - voltages[1]) / voltages[2] < 1e-5
+    first, second = abs(corner_current[1] - corner_current[0]), abs(corner_current[2] - corner_current[1])
+    assert second < 0.7 * first
+    assert second / corner_current[2] < 0.05
+
+
+def _mechanics(meshes, name, **parameters):
+    msh, facts = meshes[name]
+    out = meshes["folder"] / f"{name}_me"
+    params = MechanicsParameters(stack_pressure=1e6, output_times=(), **parameters)
+    return run_mechanics(msh, facts, params, None, f"{out}.csv", f"{out}.json", None)
+
+
+def test_planar_3d_mechanics_is_uniaxial(meshes):
+    """Both lateral edges uniform with zero net force: sigma_yy = -P alone, sigma_e = P, elastic and creeping."""
+    for creep in (False, True):
+        result = _mechanics(meshes, "planar_3d", creep=creep, t_eval=10.0)
+        table = result.interface
+        assert np.allclose(table["von_mises_Pa"], 1e6, rtol=1e-6)
+        assert np.allclose(table["normal_traction_Pa"], -1e6, rtol=1e-6)
+        assert table["normal_gap_m"].abs().max() < 1e-9 * 1e-6
+        nu = result.parameters.poisson_ratio
+        if not creep:  # elastic lateral expansion nu P x / E on both uniform edges
+            expected = nu * 1e6 / result.parameters.youngs_modulus * 100e-6
+            assert result.summary["lateral_edge_displacement_m"] == pytest.approx(expected, rel=1e-6)
+            assert result.summary["back_edge_displacement_m"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_ridges_mechanics_reduce_to_plane_strain(meshes):
+    """Elastic response to the stack pressure of the ridges with a mirror back face (u_z = 0) =
+    the 2D plane-strain model (on a coarser 3D mesh, hence 5 %)."""
+    ridges = _mechanics(meshes, "ridges_3d", creep=False, back_condition="mirror", t_eval=1.0, recession=0.0)
+    cross_section = _mechanics(meshes, "grid_2d", creep=False, t_eval=1.0, recession=0.0)
+    for segment in ("interface_channel_floor", "interface_side_wall", "interface_land_top"):
+        assert ridges.summary["segment_mean_von_mises_Pa"][segment] == pytest.approx(
+            cross_section.summary["segment_mean_von_mises_Pa"][segment], rel=0.05), segment
+    assert ridges.summary["lateral_edge_displacement_m"] == pytest.approx(
+        cross_section.summary["lateral_edge_displacement_m"], rel=0.02)
