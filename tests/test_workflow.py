@@ -25,14 +25,15 @@ def test_dry_run_plans_one_geometry_job_per_default_geometry():
     run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules")
     assert run.returncode == 0, run.stderr
     counts = job_counts(run.stdout + run.stderr)
-    assert counts["geometry"] == 5  # planar + 4 grids
+    assert counts["geometry"] == 6  # planar + 4 grids + the 3D unit cell of the 200 um grid
+    assert counts["figure_unit_cell_3d"] == 1
     assert counts["all"] == 1
 
 
-def test_paper_config_plans_six_geometries():
+def test_paper_config_plans_six_geometries_and_three_unit_cells():
     run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules", "--configfile", "config/paper.yaml")
     assert run.returncode == 0, run.stderr
-    assert job_counts(run.stdout + run.stderr)["geometry"] == 6
+    assert job_counts(run.stdout + run.stderr)["geometry"] == 6 + 3
 
 
 def test_lint_is_clean():

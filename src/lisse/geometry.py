@@ -420,7 +420,7 @@ def _set_size_field(entity_list: str, interface: list[int], fillets: list[int], 
         gmsh.option.setNumber(option, 0)
 
 
-def _mesh_statistics(entities: dict[str, list[int]], tdim: int) -> dict:
+def _mesh_statistics(entities: dict[str, list[int]], tdim: int = 2) -> dict:
     """Cell/vertex counts, element sizes and worst quality of the current gmsh mesh (micrometres in, SI out)."""
     node_tags, coords, _ = gmsh.model.mesh.getNodes()
     xyz = np.zeros((int(node_tags.max()) + 1, 3))
