@@ -1,6 +1,7 @@
 """Rule `figure_unit_cell_3d`: the 3D unit cells beside the 2D cross-sections of the same grid."""
 
 import json
+import tempfile
 from pathlib import Path
 
 from lisse import logs, plotting, preview
@@ -11,8 +12,8 @@ summaries = [json.loads(Path(path).read_text()) for path in inputs.summaries]
 table = plotting.unit_cell_3d_table(summaries, params.labels)
 table.to_csv(output.table, index=False, float_format="%.8g")
 log.info("3D vs 2D electrochemistry:\n%s", table.to_string(index=False))
-render = Path(output.png).with_name("unit_cell_3d_render.png")
 current = params.current_mA_cm2
-preview.current_density_render_3d(inputs.render_vtu, render, current * 10.0)
-plotting.unit_cell_3d_comparison(table, render, current, output.png)
-render.unlink()
+with tempfile.TemporaryDirectory() as scratch:  # the 3D render is only a panel of the figure
+    render = Path(scratch) / "render.png"
+    preview.current_density_render_3d(inputs.render_vtu, render, current * 10.0)
+    plotting.unit_cell_3d_comparison(table, render, current, output.png)
