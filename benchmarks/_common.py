@@ -54,11 +54,14 @@ def study_config(name: str = "config") -> dict:
     return yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
 
 
-def config_sizing(name: str = "config"):
-    """The ``mesh:`` section of a study config as a :class:`lisse.geometry.MeshSizing`."""
+def config_sizing(name: str = "config", section: str = "mesh"):
+    """A mesh section of a study config (``mesh``, or ``unit_cell_3d`` for the 3D unit cell) as a
+    :class:`lisse.geometry.MeshSizing`; None if the config has no such section."""
     from lisse.geometry import MeshSizing
 
-    mesh = study_config(name)["mesh"]
+    mesh = study_config(name).get(section)
+    if not mesh:
+        return None
     return MeshSizing(mesh["interface_element_um"] * UM, mesh["growth_rate"], mesh["max_element_um"] * UM,
                       mesh["elements_per_fillet"])
 
@@ -164,6 +167,9 @@ def spawn(solves: list[dict], ranks: int = 1, timeout: float | None = None) -> d
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
             raise SolveFailed(f"timed out after {timeout:.0f} s") from None
+        except BaseException:  # interrupted: do not leave the ranks running in their own session
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
         process_s = time.perf_counter() - t0
         if process.returncode != 0 or not result.exists():
             lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith(" ")]

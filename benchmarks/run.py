@@ -38,6 +38,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -119,14 +120,15 @@ class Bench:
                                 MeshSizing(1.6 * UM, 1.3, 1.6 * UM), None),  # ~7e4 / ~2.4e5 EC DOFs
             "grid200_production": (200, 2, default if quick else config_sizing("paper"), None),
             # 3D: the pillar-edge fillets (r = 2 um) dominate the count; one element per fillet
-            # keeps the small mesh small (~2.7e4 EC DOFs), three (the default) resolve them.
-            "grid200_3d_small": (200, 3, MeshSizing(20 * UM, 1.3, 80 * UM, 1), None),
+            # keeps the small mesh small (the workflow's unit_cell_3d mesh), three resolve them.
+            "grid200_3d_small": (200, 3, config_sizing("config", "unit_cell_3d") or
+                                 MeshSizing(20 * UM, 1.3, 80 * UM, 1), None),
             "grid200_3d_large": (200, 3, MeshSizing(5 * UM, 1.3, 20 * UM, 3) if quick else  # ~1.5e5 EC DOFs
                                  MeshSizing(1.5 * UM, 1.3, 6 * UM, 3), None if quick else EC_3D_MIN_DOFS),  # ~1.2e6
         }
         self.files: dict[str, dict] = {}
         self.failed: dict[str, str] = {}
-        self.warm: dict[tuple, dict[str, str | None]] = {}  # (width, dimension) -> kind -> failure or None
+        self.warm: dict[tuple, str | None] = {}  # (width, dimension, kind) -> why its warm-up failed, or None
         self.memo: dict[str, dict] = {}
 
     def mesh(self, name: str) -> dict:
@@ -154,26 +156,24 @@ class Bench:
         self.files[name] = {**files, "sizing": sizing, "dimension": dimension, "ec_dofs_counted": dofs}
         return self.files[name]
 
-    def warm_up(self, name: str) -> dict[str, str | None]:
-        """One unmeasured electrochemistry + short mechanics solve per geometry and dimension, so
-        the measured solves load their forms from the FFCx cache instead of compiling them.
-        Returns, per kind, why its warm-up failed (None if it did not): that kind is not measured."""
+    def warm_up(self, name: str, kind: str) -> str | None:
+        """One unmeasured solve per geometry, dimension and kind (mechanics: one time step), so the
+        measured solves load their forms from the FFCx cache instead of compiling them.  Returns
+        why it failed (None if it did not): that kind is then not measured on that geometry."""
         width, dimension = self.meshes[name][:2]
-        key = (width, dimension)
-        if key in self.warm:
-            return self.warm[key]
-        smallest = {(0, 2): "planar", (200, 2): "grid200", (200, 3): "grid200_3d_small"}[key]
-        files = self.mesh(smallest)
-        self.warm[key] = {}
-        for one in (solve("electrochemistry", files, {"applied_current_density": EC_CURRENT}),
-                    solve("mechanics", files, {"stack_pressure": ME_PRESSURE, "t_eval": 1e-3, "output_times": []})):
-            say(f"warm-up: {one['kind']} on {smallest}")
+        key = (width, dimension, kind)
+        if key not in self.warm:
+            smallest = {(0, 2): "planar", (200, 2): "grid200", (200, 3): "grid200_3d_small"}[key[:2]]
+            files = self.mesh(smallest)
+            parameters = ({"applied_current_density": EC_CURRENT} if kind == "electrochemistry" else
+                          {"stack_pressure": ME_PRESSURE, "t_eval": 1e-3, "output_times": []})
+            say(f"warm-up: {kind} on {smallest}")
             try:
-                spawn([one], timeout=self.timeout)
-                self.warm[key][one["kind"]] = None
+                spawn([solve(kind, files, parameters)], timeout=self.timeout)
+                self.warm[key] = None
             except SolveFailed as error:
-                self.warm[key][one["kind"]] = f"warm-up on {smallest}: {error.reason}"
-                say(f"warm-up: {one['kind']} on {smallest} failed: {error.reason}")
+                self.warm[key] = f"warm-up on {smallest}: {error.reason}"
+                say(f"warm-up: {kind} on {smallest} failed: {error.reason}")
         return self.warm[key]
 
     def run(self, name: str, kind: str, parameters: dict, ranks: int = 1, petsc_options: dict | None = None) -> dict:
@@ -182,7 +182,7 @@ class Bench:
         one = solve(kind, files, parameters, petsc_options)
         key = json.dumps([one, ranks], sort_keys=True)
         if key not in self.memo:
-            failed_warm_up = self.warm_up(name).get(kind)
+            failed_warm_up = self.warm_up(name, kind)
             if failed_warm_up:
                 raise SolveFailed(failed_warm_up)
             say(f"{kind} on {name}, {ranks} rank(s) ...")
@@ -257,7 +257,8 @@ def section_geometry(bench: Bench, context: str) -> str:
         f"*EC: steady Butler–Volmer electrochemistry (P2) at {EC_CURRENT / 10:g} mA/cm², solve = linearised initial "
         f"guess + Newton; ME: Li elastic-creep mechanics (P2) at {ME_PRESSURE / 1e6:g} MPa from t = 0 to t_eval = 1 h, "
         "whole solve (set-up, time stepping, post-processing).  One fresh `mpiexec` process per solve, warm FFCx "
-        "cache; peak RSS summed over ranks; meshing (Gmsh, both bodies) timed apart.  2D mesh = "
+        f"cache; a solve killed after --timeout = {bench.timeout:.0f} s shows n/a; peak RSS summed over ranks; "
+        "meshing (Gmsh, both bodies) timed apart.  2D mesh and small 3D mesh = `mesh` and `unit_cell_3d` of "
         f"`config/config.yaml`.  {context}.*",
         markdown_table(header, table),
     ])
@@ -371,9 +372,11 @@ def section_workflow(bench: Bench, context: str) -> str:
         say(f"workflow {run}: {wall:.0f} s, exit {completed.returncode}, {steps[-1][0] if steps else '?'} jobs, "
             f"{jit_files} JIT cache files")
         if completed.returncode != 0:
-            tail = [line for line in text.splitlines() if line.strip()][-1:] or ["?"]
-            table.append([run, f"{wall:.0f}", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a",
-                          f"n/a (snakemake exit {completed.returncode}: {tail[0][:100]}; log {log})"])
+            failed = sorted(set(re.findall(r"Error in rule (\w+)", text)))
+            lines = [line for line in text.splitlines() if line.strip()] or ["?"]
+            reason = f"rule {', '.join(failed)} failed" if failed else lines[-1]
+            table.append([run, f"{wall:.0f}", steps[-1][1] if steps else "?", "n/a", "n/a", "n/a", "n/a", "n/a",
+                          f"n/a (snakemake exit {completed.returncode}: {reason[:100]}; log {log})"])
             continue
         times = solver_times(clone / "results" / study)
         total = sum(sum(v) for v in times.values())
@@ -409,7 +412,9 @@ def section_sweep(bench: Bench, context: str) -> str:
     name = "grid200"
     try:
         files = bench.mesh(name)
-        bench.warm_up(name)
+        failed_warm_up = bench.warm_up(name, "electrochemistry") or bench.warm_up(name, "mechanics")
+        if failed_warm_up:
+            raise SolveFailed(failed_warm_up)
     except SolveFailed as error:
         return f"### 4. Sweep cost\n\nn/a ({error.reason})"
     ec = [solve("electrochemistry", files, {"applied_current_density": i * 10.0}) for i in currents_mA_cm2]
@@ -460,8 +465,9 @@ def main() -> None:
                         help="also solve the mechanics on the large 3D mesh (skipped by default)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds after which one solve (or warm-up) is killed and shown as n/a "
-                             "(default 600, 300 with --quick)")
+                             "(default 600, 120 with --quick)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so running solves are killed too
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
@@ -470,7 +476,7 @@ def main() -> None:
     temporary = None if args.workdir else tempfile.TemporaryDirectory(prefix="lisse-bench-")
     workdir = Path(args.workdir or temporary.name)
     workdir.mkdir(parents=True, exist_ok=True)
-    timeout = args.timeout or (300.0 if args.quick else 600.0)
+    timeout = args.timeout or (120.0 if args.quick else 600.0)
     bench = Bench(workdir, args.quick, args.ranks, args.mechanics_3d_large, timeout)
     functions = {"geometry": section_geometry, "ranks": section_ranks, "workflow": section_workflow,
                  "sweep": section_sweep}
