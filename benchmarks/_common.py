@@ -150,8 +150,9 @@ def spawn(solves: list[dict], ranks: int = 1, timeout: float | None = None) -> d
     Returns ``solves`` (per solve: ``kind``, ``seconds`` = wall time of the driver call,
     ``summary`` = the solver's summary), ``loop_s`` (first solve start to last solve end),
     ``process_s`` (the whole ``mpiexec`` command, imports included), ``rss_MB`` (peak RSS
-    summed over ranks) and ``ranks``.  Raises :class:`SolveFailed` with the error's last line,
-    or when the process outlives ``timeout`` seconds (it is then killed with its ranks).
+    summed over ranks), ``rss_max_MB`` (the largest rank's) and ``ranks``.  Raises
+    :class:`SolveFailed` with the error's last line, or when the process outlives ``timeout``
+    seconds (it is then killed with its ranks).
     """
     with tempfile.TemporaryDirectory(prefix="lisse-bench-case-") as tmp:
         case, result = Path(tmp) / "case.json", Path(tmp) / "result.json"
@@ -223,10 +224,11 @@ def _worker(case_path: str) -> None:
         if comm.rank == 0:
             shutil.rmtree(outdir, ignore_errors=True)  # interface tables of big meshes add up
     loop_s = comm.allreduce(time.perf_counter() - t_loop, op=MPI.MAX)
-    rss_MB = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.SUM)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_MB, rss_max_MB = comm.allreduce(rss, op=MPI.SUM), comm.allreduce(rss, op=MPI.MAX)
     if comm.rank == 0:
         Path(case["result"]).write_text(json.dumps({"solves": reports, "loop_s": loop_s, "rss_MB": rss_MB,
-                                                    "ranks": comm.size}, default=str))
+                                                    "rss_max_MB": rss_max_MB, "ranks": comm.size}, default=str))
 
 
 # --------------------------------------------------------------------------------------
