@@ -45,7 +45,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
-from lisse.fem import Body, facet_samples, load_body, load_mesh, write_vtu
+from lisse.fem import Body, facet_samples, linear_options, load_body, load_mesh, write_vtu
 from lisse.interface import InterfaceProfile
 from lisse.solver_cli import write_outputs
 
@@ -209,10 +209,7 @@ def default_petsc_options(n_dofs: int, total_current: float, petsc_options: dict
     options override everything.
     """
     user = dict(petsc_options or {})
-    if "pc_type" in user:
-        linear = {"lu": DIRECT_SOLVER, "gamg": ITERATIVE_SOLVER}.get(user["pc_type"], {})
-    else:
-        linear = DIRECT_SOLVER if n_dofs <= DIRECT_SOLVER_MAX_DOFS else ITERATIVE_SOLVER
+    linear = linear_options(user, DIRECT_SOLVER, ITERATIVE_SOLVER, n_dofs <= DIRECT_SOLVER_MAX_DOFS)
     return {
         "snes_type": "newtonls",
         "snes_linesearch_type": "bt",

@@ -209,6 +209,15 @@ def write_vtu(path: str | Path, functions: dict) -> None:
     grid.save(str(path))
 
 
+def linear_options(user: dict, direct: dict, iterative: dict, use_direct: bool) -> dict:
+    """KSP/PC options: the direct or iterative preset by problem size, unless the user's
+    ``pc_type`` picks one (``lu`` -> direct, ``gamg`` -> iterative, anything else -> no
+    preset); the user's own options override the preset."""
+    if "pc_type" in user:
+        return {**{"lu": direct, "gamg": iterative}.get(user["pc_type"], {}), **user}
+    return {**(direct if use_direct else iterative), **user}
+
+
 def linear_solver(comm: MPI.Comm, prefix: str, options: dict):
     """A PETSc KSP configured from ``options`` under ``prefix``.
 

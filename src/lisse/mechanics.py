@@ -88,7 +88,7 @@ from lisse.creep import (
     mandel_identity,
     norton_creep_update,
 )
-from lisse.fem import Body, facet_samples, linear_solver, load_body, load_mesh, write_vtu
+from lisse.fem import Body, facet_samples, linear_options, linear_solver, load_body, load_mesh, write_vtu
 from lisse.solver_cli import write_outputs
 from lisse.interface import InterfaceProfile
 
@@ -267,9 +267,9 @@ ITERATIVE_SOLVER = {"ksp_type": "gmres", "ksp_gmres_restart": 200, "ksp_rtol": 1
 DIRECT_SOLVER_MAX_DOFS_3D = 60_000
 
 
-def default_petsc_options(n_dofs: int = 0, tdim: int = 2) -> dict:
-    """MUMPS LU, or GMRES + GAMG for large 3D problems."""
-    return dict(ITERATIVE_SOLVER if tdim == 3 and n_dofs > DIRECT_SOLVER_MAX_DOFS_3D else DIRECT_SOLVER)
+def default_petsc_options() -> dict:
+    """MUMPS LU (what 2D and small 3D problems use; Study B's default too)."""
+    return dict(DIRECT_SOLVER)
 
 
 class MechanicsConvergenceError(RuntimeError):
@@ -534,12 +534,8 @@ class _LiCreepProblem:
         self.b = fem_petsc.create_vector(V)
         self.solution = self.b.duplicate()
         n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
-        user = dict(petsc_options or {})
-        if "pc_type" in user:  # a user's pc_type picks the matching preset, then their options override
-            linear = {"lu": DIRECT_SOLVER, "gamg": ITERATIVE_SOLVER}.get(user["pc_type"], {})
-        else:
-            linear = default_petsc_options(n_dofs, tdim)
-        self.petsc_options = {**linear, **user}
+        use_direct = tdim == 2 or n_dofs <= DIRECT_SOLVER_MAX_DOFS_3D
+        self.petsc_options = linear_options(dict(petsc_options or {}), DIRECT_SOLVER, ITERATIVE_SOLVER, use_direct)
         self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
         self.border_columns = [self.b.duplicate() for _ in self.psi]
         self.border_rows = [self.b.duplicate() for _ in self.psi]
@@ -550,7 +546,7 @@ class _LiCreepProblem:
         # residual entries are nodal forces per unit depth: scale by the total applied force
         stress_scale = params.stack_pressure if params.stack_pressure > 0 else params.creep_stress_ref
         self.force_scale = stress_scale * self.top_length
-        self.n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs + len(self.psi)
+        self.n_dofs = n_dofs + len(self.psi)  # plus one border unknown per uniform edge
 
     # ---- the constitutive update at the quadrature points -> DG1 fields
 
@@ -845,7 +841,8 @@ def solve_mechanics(body: Body, profile: InterfaceProfile | None, params: Mechan
                     petsc_options: dict | None = None, prefix: str = "me_") -> MechanicsResult:
     """Creep of the Li body from t = 0 to ``t_eval``; interface tables at the output times and t_eval.
 
-    ``petsc_options`` override :func:`default_petsc_options` (keys without the prefix).
+    ``petsc_options`` override the linear-solver preset (MUMPS LU, or GMRES + GAMG above
+    :data:`DIRECT_SOLVER_MAX_DOFS_3D` in 3D; see :func:`lisse.fem.linear_options`; keys without the prefix).
     Raises :class:`MechanicsConvergenceError` if a time step keeps failing.
     """
     t_start = time.perf_counter()
