@@ -57,7 +57,9 @@ lateral force on the edge).  Each Newton step solves the bordered system
     [r^T k  ] [dU] = - [R_U]
 
 by two back-substitutions with one factorisation of ``K``: ``K a = R_w``,
-``K b = k_U``, ``dU = (r.a - R_U) / (k - r.b)``, ``dw = -a - b dU``.
+``K b = k_U``, ``dU = (r.a - R_U) / (k - r.b)``, ``dw = -a - b dU``.  In 3D ``li_back``
+is a second uniform edge (``psi = (0, 0, z / z_B)``): one more back-substitution and a 2x2
+Schur complement instead of the scalar ``k - r.b``.
 """
 
 from __future__ import annotations
@@ -515,7 +517,6 @@ class _LiCreepProblem:
         self.edge_bcs = self.bcs[len(mirrors):]
 
         # ---- uniform edges: psi_j = x_c / x_c,max e_c, and the border of the Newton system
-        self.uniform_edge = bool(self.edges)
         self.psi, self.border_column_forms, self.border_row_forms = [], [], []
         for name, component in self.edges:
             extent = self.comm.allreduce(float(mesh.geometry.x[:, component].max(initial=-np.inf)), op=MPI.MAX)

@@ -34,7 +34,9 @@ def read_cells(msh_path: str | Path, cell_type: str = "triangle", unit: str = "Â
 
 def _view_from_channels(plotter: pv.Plotter, surface: pv.DataSet) -> None:
     """Oblique camera from the channels' side (x, z < 0, above): the mirror planes x = z = 0 cut the channels."""
-    _view_from_channels(plotter, surface)
+    centre = np.array(surface.center)
+    distance = 3.0 * max(surface.bounds[1] - surface.bounds[0], surface.bounds[3] - surface.bounds[2])
+    plotter.camera_position = [tuple(centre + distance * np.array([-0.55, 0.45, -0.7])), tuple(centre), (0, 1, 0)]
 
 
 def mesh_preview_3d(msh_path: str | Path, png_path: str | Path, title: str = "", unit: str = "Âµm") -> None:
