@@ -516,18 +516,19 @@ class _LiCreepProblem:
             self.bcs.append(fem.dirichletbc(0.0, dofs, V.sub(component)))
         self.edge_bcs = self.bcs[len(mirrors):]
 
-        # ---- uniform edges: psi_j = x_c / x_c,max e_c, and the border of the Newton system
-        self.psi, self.border_column_forms, self.border_row_forms = [], [], []
+        # ---- uniform edges: psi_j = x_c / x_c,max e_c, whose couplings border the Newton system
+        self.psi = []
         for name, component in self.edges:
             extent = self.comm.allreduce(float(mesh.geometry.x[:, component].max(initial=-np.inf)), op=MPI.MAX)
             psi = fem.Function(V)
             psi.interpolate(lambda x, c=component, L=extent: np.vstack(
                 [x[c] / L if k == c else np.zeros_like(x[0]) for k in range(tdim)]))
             self.psi.append(psi)
-            self.border_column_forms.append(fem.form(ufl.action(jacobian, psi)))  # k_j = K_full psi_j
-            self.border_row_forms.append(fem.form(ufl.action(ufl.adjoint(jacobian), psi)))  # r_j = K_full^T psi_j
-        self.border_corner_forms = [[fem.form(ufl.action(ufl.action(jacobian, psi_j), psi_i)) for psi_j in self.psi]
-                                    for psi_i in self.psi]  # psi_i^T K_full psi_j
+        # owned rows (and columns) of the constrained increments, in the matrix's local numbering
+        bs = V.dofmap.index_map_bs
+        owned = V.dofmap.index_map.size_local * bs
+        constrained = np.concatenate([bc.dof_indices()[0] for bc in self.bcs] or [np.zeros(0, np.int32)])
+        self.constrained_rows = np.unique(constrained[constrained < owned]).astype(PETSc.IntType)
 
         # ---- linear algebra
         self.A = fem_petsc.create_matrix(self.jacobian_form)
@@ -618,15 +619,23 @@ class _LiCreepProblem:
         fem_petsc.set_bc(self.b, self.bcs, alpha=0.0)
         return math.sqrt(self.b.norm() ** 2 + float(edge_residuals @ edge_residuals)), edge_residuals
 
-    def _assemble_border(self) -> np.ndarray:
-        for vectors, forms in ((self.border_columns, self.border_column_forms), (self.border_rows, self.border_row_forms)):
-            for vector, form in zip(vectors, forms):
-                with vector.localForm() as local:
-                    local.set(0.0)
-                fem_petsc.assemble_vector(vector, form)
-                vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-                fem_petsc.set_bc(vector, self.bcs, alpha=0.0)
-        return np.array([[_assemble(self.comm, form) for form in row] for row in self.border_corner_forms])
+    def _assemble_jacobian(self) -> np.ndarray:
+        """Assemble K into self.A and the border of the Newton system; return its corner psi_i^T K_full psi_j.
+
+        The border comes from the unconstrained matrix K_full, before the constrained rows and
+        columns are replaced by the identity: k_j = K_full psi_j, r_j = K_full^T psi_j.
+        """
+        self.A.zeroEntries()
+        fem_petsc.assemble_matrix(self.A, self.jacobian_form)
+        self.A.assemble()
+        for psi, column, row in zip(self.psi, self.border_columns, self.border_rows):
+            self.A.mult(psi.x.petsc_vec, column)
+            self.A.multTranspose(psi.x.petsc_vec, row)
+        corner = np.array([[psi.x.petsc_vec.dot(column) for column in self.border_columns] for psi in self.psi])
+        for vector in self.border_columns + self.border_rows:
+            fem_petsc.set_bc(vector, self.bcs, alpha=0.0)
+        self.A.zeroRowsColumnsLocal(self.constrained_rows, diag=1.0)
+        return corner
 
     def _evaluate(self, dt: float) -> tuple[float, np.ndarray]:
         """Constitutive update and residual at the current u: (|R|, R_U); |R| = inf if either failed."""
@@ -645,28 +654,25 @@ class _LiCreepProblem:
         With k uniform edges the bordered system is reduced to its k x k Schur complement:
         K a = R_w, K b_j = k_j, S_ij = corner_ij - r_i . b_j, S dU = r . a - R_U, solution = a + b dU.
         """
-        self.A.zeroEntries()
-        fem_petsc.assemble_matrix(self.A, self.jacobian_form, bcs=self.bcs)
-        self.A.assemble()
+        corner = self._assemble_jacobian()
         self.ksp.setOperators(self.A)
-        self.ksp.solve(self.b, self.solution)  # K a = R_w
-        self.linear_iterations += self.ksp.getIterationNumber()
-        if self.ksp.getConvergedReason() <= 0:
-            raise _LinearSolveError(self.ksp.getConvergedReason())
+        self._linear_solve(self.b, self.solution)  # K a = R_w
         if not self.psi:
             return np.zeros(0)
-        corner = self._assemble_border()
         for column, solution in zip(self.border_columns, self.border_solutions):
-            self.ksp.solve(column, solution)  # K b_j = k_j
-            self.linear_iterations += self.ksp.getIterationNumber()
-            if self.ksp.getConvergedReason() <= 0:
-                raise _LinearSolveError(self.ksp.getConvergedReason())
+            self._linear_solve(column, solution)  # K b_j = k_j
         schur = corner - np.array([[row.dot(b) for b in self.border_solutions] for row in self.border_rows])
         rhs = np.array([row.dot(self.solution) for row in self.border_rows]) - edge_residuals
         dU = np.linalg.solve(schur, rhs)
         for dU_j, b in zip(dU, self.border_solutions):
             self.solution.axpy(dU_j, b)  # a + b dU: then du = -solution + dU . psi
         return dU
+
+    def _linear_solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> None:
+        self.ksp.solve(rhs, solution)
+        self.linear_iterations += self.ksp.getIterationNumber()
+        if self.ksp.getConvergedReason() <= 0:
+            raise _LinearSolveError(self.ksp.getConvergedReason())
 
     def newton(self, dt: float) -> tuple[bool, int, float, str]:
         """Solve the step from the current guess in self.u; returns (converged, iterations, |R|, reason).
@@ -681,7 +687,8 @@ class _LiCreepProblem:
         u_start = self.u.x.petsc_vec.copy()
         for iteration in range(p.max_newton_iterations + 1):
             if self.comm.rank == 0:
-                logger.debug("  Newton %2d: |R| = %.3e, |du| = %.3e", iteration, norm, correction_norm)
+                logger.debug("  Newton %2d: |R| = %.3e, |du| = %.3e, %d Krylov its so far",
+                             iteration, norm, correction_norm, self.linear_iterations)
             if not math.isfinite(norm):
                 return False, iteration, norm, "constitutive update failed or residual not finite"
             if norm <= p.newton_rtol * self.force_scale:
