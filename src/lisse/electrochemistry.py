@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
 
+import contextlib
 import json
 import logging
 import math
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 import ufl
 from dolfinx import fem, io
-from dolfinx.fem.petsc import LinearProblem, NonlinearProblem
+from dolfinx.fem.petsc import LinearProblem, NonlinearProblem, assemble_matrix, assemble_vector
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -224,11 +225,6 @@ def default_petsc_options(n_dofs: int, total_current: float, petsc_options: dict
     }
 
 
-def _linear_solver_options(options: dict) -> dict:
-    """The KSP/PC part of the SNES options, for the linearised first solve."""
-    return {k: v for k, v in options.items() if k.startswith(("ksp_", "pc_", "mat_"))}
-
-
 class ElectrochemistryConvergenceError(RuntimeError):
     """The solve did not converge (the Newton solve, or the linear solve of its initial guess)."""
 
@@ -352,10 +348,6 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     interface_length = _assemble(comm, 1.0 * ds_interface)
     options = default_petsc_options(n_dofs, total_current, petsc_options)
 
-    problem = NonlinearProblem(F, phi, petsc_options_prefix=prefix, petsc_options=options)
-    assembly_timer = _time_snes_assembly(problem.solver)
-    t_setup = time.perf_counter()
-
     # Start Newton from the linearised problem, i_n ~ g eta.  The slope g is the chord of the
     # Butler–Volmer curve at the mean interface current i_app W / L, which is the tangent
     # i0 (alpha_a + alpha_c) F / RT at low current but, unlike it, does not overshoot eta
@@ -364,19 +356,31 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     conductance = fem.Constant(mesh, charge_transfer_conductance(params, mean_interface_current))
     F_linear = ufl.replace(weak_form(lambda eta, *_: conductance * eta), {phi: ufl.TrialFunction(V)})
     a_linear, L_linear = ufl.system(F_linear)
-    initial = LinearProblem(a_linear, L_linear, u=phi, petsc_options_prefix=f"{prefix}linearised_",
-                            petsc_options=_linear_solver_options(options))
-    initial.solve()
-    ksp = initial.solver
-    if ksp.getConvergedReason() <= 0:
-        raise ElectrochemistryConvergenceError(_reason_name(PETSc.KSP.ConvergedReason, ksp.getConvergedReason()),
-                                               ksp.getIterationNumber(), ksp.getResidualNorm(), params,
-                                               stage="linearised initial-guess (KSP)")
-    phi.x.scatter_forward()
-    t_initial = time.perf_counter()
 
-    problem.solve()
-    snes = problem.solver
+    with _options_in_database(prefix, options):
+        problem = NonlinearProblem(F, phi, petsc_options_prefix=prefix)
+        snes = problem.solver
+        snes.setFromOptions()
+        a_linear, L_linear = fem.form(a_linear), fem.form(L_linear)
+        t_setup = time.perf_counter()
+
+        # The linearised problem is solved with the Newton solver's own KSP.  An iterative solver
+        # then keeps the preconditioner built for the linearised operator for every Newton step
+        # (the Jacobians differ from it only in the interface conductance); LU factorises each
+        # Jacobian.
+        ksp = snes.getKSP()
+        A_linear = _solve_linearised(ksp, a_linear, L_linear, phi)
+        if ksp.getConvergedReason() <= 0:
+            raise ElectrochemistryConvergenceError(_reason_name(PETSc.KSP.ConvergedReason, ksp.getConvergedReason()),
+                                                   ksp.getIterationNumber(), ksp.getResidualNorm(), params,
+                                                   stage="linearised initial-guess (KSP)")
+        jacobian_matrix, _, (jacobian, j_args, j_kwargs) = snes.getJacobian()
+        if options.get("ksp_type") != "preonly":
+            snes.setJacobian(jacobian, jacobian_matrix, A_linear, args=j_args, kargs=j_kwargs)
+        assembly_timer = _time_snes_assembly(snes)
+        t_initial = time.perf_counter()
+
+        problem.solve()
     reason, iterations = snes.getConvergedReason(), snes.getIterationNumber()
     residual_norm = snes.getFunctionNorm()
     if reason <= 0:
@@ -468,6 +472,38 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
 def _assemble(comm: MPI.Comm, form: ufl.Form) -> float:
     """Assemble a scalar form over the owned cells/facets and sum over ranks."""
     return comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
+
+
+@contextlib.contextmanager
+def _options_in_database(prefix: str, options: dict):
+    """Put ``options`` under ``prefix`` into PETSc's options database for the duration of a solve.
+
+    They stay there while the solve runs (multigrid reads its level options only when the
+    preconditioner is built) and are removed afterwards, so one solve's settings never leak
+    into the next one in the same process.  (DOLFINx 0.11's ``petsc_options`` argument sets
+    them but does not remove them.)
+    """
+    database = PETSc.Options()
+    for key, value in options.items():
+        database[f"{prefix}{key}"] = value
+    try:
+        yield
+    finally:
+        for key in options:
+            del database[f"{prefix}{key}"]
+
+
+def _solve_linearised(ksp: PETSc.KSP, a: fem.Form, L: fem.Form, u: fem.Function) -> PETSc.Mat:
+    """Assemble the linear problem a(u, v) = L(v), solve it into ``u`` with ``ksp`` and return its matrix."""
+    A = assemble_matrix(a)
+    A.assemble()
+    b = assemble_vector(L)
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    ksp.setOperators(A, A)
+    ksp.solve(b, u.x.petsc_vec)
+    b.destroy()
+    u.x.scatter_forward()
+    return A
 
 
 def _time_snes_assembly(snes: PETSc.SNES) -> dict:
