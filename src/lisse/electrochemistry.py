@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import ufl
 from dolfinx import fem, io
-from dolfinx.fem.petsc import LinearProblem, NonlinearProblem, assemble_matrix, assemble_vector
+from dolfinx.fem.petsc import LinearProblem, NonlinearProblem, assemble_matrix, assemble_vector, assign
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -336,10 +336,12 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     ds_interface = body.ds(*segments)(degree=quadrature_degree)
     ds_midplane = body.ds("sse_midplane")
 
+    def interface_term(interface_current):
+        return -interface_current(phi_s - phi, i0, alpha_a, alpha_c, T) * v * ds_interface
+
     def weak_form(interface_current):
-        eta = phi_s - phi
         return (ufl.inner(sigma * ufl.grad(phi), ufl.grad(v)) * ufl.dx
-                - interface_current(eta, i0, alpha_a, alpha_c, T) * v * ds_interface
+                + interface_term(interface_current)
                 + i_app * v * ds_midplane)
 
     F = weak_form(butler_volmer_current)
@@ -354,29 +356,37 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     # (and overflow the exponentials) at high current.
     mean_interface_current = total_current / interface_length
     conductance = fem.Constant(mesh, charge_transfer_conductance(params, mean_interface_current))
-    F_linear = ufl.replace(weak_form(lambda eta, *_: conductance * eta), {phi: ufl.TrialFunction(V)})
-    a_linear, L_linear = ufl.system(F_linear)
+
+    def linearised(eta, *_):
+        return conductance * eta
+
+    a_linear, L_linear = ufl.system(ufl.replace(weak_form(linearised), {phi: ufl.TrialFunction(V)}))
+    # The Jacobian differs from the linearised operator A only on the interface,
+    #   J(phi) = A + <(i_n'(eta) - g) dphi, v>_interface,
+    # so A (the Ohmic bulk, the costly part) is assembled once and each Newton step adds this.
+    jacobian_correction = ufl.derivative(interface_term(butler_volmer_current) - interface_term(linearised), phi)
 
     with _options_in_database(prefix, options):
         problem = NonlinearProblem(F, phi, petsc_options_prefix=prefix)
         snes = problem.solver
         snes.setFromOptions()
-        a_linear, L_linear = fem.form(a_linear), fem.form(L_linear)
+        a_linear, L_linear, jacobian_correction = fem.form(a_linear), fem.form(L_linear), fem.form(jacobian_correction)
         t_setup = time.perf_counter()
 
-        # The linearised problem is solved with the Newton solver's own KSP.  An iterative solver
-        # then keeps the preconditioner built for the linearised operator for every Newton step
-        # (the Jacobians differ from it only in the interface conductance); LU factorises each
-        # Jacobian.
+        # The linearised problem is solved with the Newton solver's own KSP, into the problem's
+        # matrix; the Jacobians go into a copy of its sparsity.  An iterative solver then keeps
+        # the preconditioner built for A for every Newton step (the Jacobians differ from A only
+        # in the interface conductance); LU factorises each Jacobian.
         ksp = snes.getKSP()
-        A_linear = _solve_linearised(ksp, a_linear, L_linear, phi)
+        A_linear = problem.A
+        _solve_linearised(ksp, A_linear, a_linear, L_linear, phi)
         if ksp.getConvergedReason() <= 0:
             raise ElectrochemistryConvergenceError(_reason_name(PETSc.KSP.ConvergedReason, ksp.getConvergedReason()),
                                                    ksp.getIterationNumber(), ksp.getResidualNorm(), params,
                                                    stage="linearised initial-guess (KSP)")
-        jacobian_matrix, _, (jacobian, j_args, j_kwargs) = snes.getJacobian()
-        if options.get("ksp_type") != "preonly":
-            snes.setJacobian(jacobian, jacobian_matrix, A_linear, args=j_args, kargs=j_kwargs)
+        jacobian_matrix = A_linear.duplicate(copy=False)
+        preconditioner_matrix = A_linear if options.get("ksp_type") != "preonly" else jacobian_matrix
+        snes.setJacobian(_jacobian_callback(A_linear, jacobian_correction, phi), jacobian_matrix, preconditioner_matrix)
         assembly_timer = _time_snes_assembly(snes)
         t_initial = time.perf_counter()
 
@@ -493,9 +503,10 @@ def _options_in_database(prefix: str, options: dict):
             del database[f"{prefix}{key}"]
 
 
-def _solve_linearised(ksp: PETSc.KSP, a: fem.Form, L: fem.Form, u: fem.Function) -> PETSc.Mat:
-    """Assemble the linear problem a(u, v) = L(v), solve it into ``u`` with ``ksp`` and return its matrix."""
-    A = assemble_matrix(a)
+def _solve_linearised(ksp: PETSc.KSP, A: PETSc.Mat, a: fem.Form, L: fem.Form, u: fem.Function) -> None:
+    """Assemble the linear problem a(u, v) = L(v) into ``A`` and solve it into ``u`` with ``ksp``."""
+    A.zeroEntries()
+    assemble_matrix(A, a)
     A.assemble()
     b = assemble_vector(L)
     b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
@@ -503,7 +514,19 @@ def _solve_linearised(ksp: PETSc.KSP, a: fem.Form, L: fem.Form, u: fem.Function)
     ksp.solve(b, u.x.petsc_vec)
     b.destroy()
     u.x.scatter_forward()
-    return A
+
+
+def _jacobian_callback(A: PETSc.Mat, correction: fem.Form, u: fem.Function):
+    """SNES Jacobian callback: J = A + the assembled ``correction`` (a form in ``u``) at the iterate."""
+
+    def jacobian(snes, x, J, P):
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        assign(x, u)
+        A.copy(J, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        assemble_matrix(J, correction)
+        J.assemble()
+
+    return jacobian
 
 
 def _time_snes_assembly(snes: PETSc.SNES) -> dict:
