@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 import ufl
 from dolfinx import fem, io
-from dolfinx.fem.petsc import LinearProblem, NonlinearProblem, assemble_matrix, assemble_vector, assign
+from dolfinx.fem.petsc import (LinearProblem, NonlinearProblem, assemble_matrix, assemble_vector, assign,
+                               interpolation_matrix)
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -198,28 +199,43 @@ def planar_cell_voltage(params: ElectrochemistryParameters, sse_half_thickness: 
 
 # Linear solvers for the Newton steps.  The Jacobian is symmetric positive definite.
 DIRECT_SOLVER = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
-# GAMG set-up dominates a 3D P2 solve.  Aggressive coarsening by MIS-2 (with minimum-degree
-# ordering) instead of squaring the graph, and no graph symmetrisation (the operator is
-# symmetric): set-up 2.5x faster at 3e5 DOFs, and no more CG iterations.
-ITERATIVE_SOLVER = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-10, "ksp_norm_type": "unpreconditioned",
-                    "pc_gamg_aggressive_square_graph": False, "pc_gamg_mis_k_minimum_degree_ordering": True,
-                    "pc_gamg_graph_symmetrize": False}
+# CG with two-level p-multigrid: the P_k operator is smoothed by Chebyshev/Jacobi and its
+# coarse level is the P1 operator on the same mesh (the Galerkin product through the P1 -> P_k
+# interpolation, which the solver supplies), solved by one GAMG V-cycle.  Against GAMG on the
+# P2 operator itself (GAMG_SOLVER), 3D unit cell at 1.3e6 DOFs: set-up 16 -> 3 s, CG iterations
+# 42 -> 27 (initial guess and two Newton steps), solve 39 -> 22 s on one core.
+ITERATIVE_SOLVER = {
+    "ksp_type": "cg", "ksp_rtol": 1e-10, "ksp_norm_type": "unpreconditioned",
+    "pc_type": "mg", "pc_mg_levels": 2, "pc_mg_galerkin": "both",
+    "mg_levels_ksp_type": "chebyshev", "mg_levels_pc_type": "jacobi", "mg_levels_ksp_max_it": 1,
+    "mg_coarse_ksp_type": "preonly", "mg_coarse_pc_type": "gamg",
+    "mg_coarse_pc_gamg_aggressive_coarsening": 0, "mg_coarse_pc_gamg_graph_symmetrize": False,
+}
+# CG + GAMG on the operator itself: P1 elements (no lower degree for p-multigrid) or a user's
+# pc_type gamg.  GAMG set-up dominates a 3D P2 solve: aggressive coarsening by MIS-2 (with
+# minimum-degree ordering) instead of squaring the graph, and no graph symmetrisation (the
+# operator is symmetric) make it 2.5x faster at 3e5 DOFs, for no more CG iterations.
+GAMG_SOLVER = {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-10, "ksp_norm_type": "unpreconditioned",
+               "pc_gamg_aggressive_square_graph": False, "pc_gamg_mis_k_minimum_degree_ordering": True,
+               "pc_gamg_graph_symmetrize": False}
 # A Krylov solver stops the linearised initial guess at this relative residual (or at its own
 # looser tolerance): the linearisation itself is off by about 1e-3 of that residual at
 # 0.5 mA/cm², and Newton corrects the rest at no extra steps.
 INITIAL_GUESS_RTOL = 1e-3
 
 
-def default_petsc_options(n_dofs: int, total_current: float, petsc_options: dict | None = None) -> dict:
+def default_petsc_options(n_dofs: int, total_current: float, petsc_options: dict | None = None,
+                          element_degree: int = 2) -> dict:
     """SNES Newton with back-tracking line search and the linear solver for the problem size.
 
-    MUMPS LU up to :data:`DIRECT_SOLVER_MAX_DOFS`, CG + GAMG above.  A user's ``pc_type``
-    picks the matching preset instead (``lu`` -> :data:`DIRECT_SOLVER`, ``gamg`` ->
-    :data:`ITERATIVE_SOLVER`, anything else -> no linear defaults), then the user's
-    options override everything.
+    MUMPS LU up to :data:`DIRECT_SOLVER_MAX_DOFS`, CG + p-multigrid above (CG + GAMG for P1
+    elements).  A user's ``pc_type`` picks the matching preset instead (``lu`` ->
+    :data:`DIRECT_SOLVER`, ``gamg`` -> :data:`GAMG_SOLVER`, anything else -> no linear
+    defaults), then the user's options override everything.
     """
     user = dict(petsc_options or {})
-    linear = linear_options(user, DIRECT_SOLVER, ITERATIVE_SOLVER, n_dofs <= DIRECT_SOLVER_MAX_DOFS)
+    iterative = ITERATIVE_SOLVER if element_degree > 1 and user.get("pc_type") != "gamg" else GAMG_SOLVER
+    linear = linear_options(user, DIRECT_SOLVER, iterative, n_dofs <= DIRECT_SOLVER_MAX_DOFS)
     # Residual entries are nodal current imbalances (A per metre of depth): converge to
     # 1e-10 of the total current crossing the cell, whatever i_app is.  No relative test:
     # relative to a poor initial residual it would accept a wrong answer.
@@ -361,7 +377,7 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     nominal_width = _assemble(comm, 1.0 * ds_midplane)
     total_current = float(params.applied_current_density) * nominal_width
     interface_length = _assemble(comm, 1.0 * ds_interface)
-    options = default_petsc_options(n_dofs, total_current, petsc_options)
+    options = default_petsc_options(n_dofs, total_current, petsc_options, params.element_degree)
 
     # Start Newton from the linearised problem, i_n ~ g eta.  The slope g is the chord of the
     # Butler–Volmer curve at the mean interface current i_app W / L, which is the tangent
@@ -391,6 +407,8 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
         # the preconditioner built for A for every Newton step (the Jacobians differ from A only
         # in the interface conductance); LU factorises each Jacobian.
         ksp = snes.getKSP()
+        if ksp.getPC().getType() == PETSc.PC.Type.MG and ksp.getPC().getMGLevels() == 2 and params.element_degree > 1:
+            _set_p1_coarse_level(ksp.getPC(), V)
         A_linear = problem.A
         _solve_linearised(ksp, A_linear, a_linear, L_linear, phi)
         if ksp.getConvergedReason() <= 0:
@@ -533,6 +551,13 @@ def _solve_linearised(ksp: PETSc.KSP, A: PETSc.Mat, a: fem.Form, L: fem.Form, u:
         ksp.setTolerances(rtol=rtol)
         b.destroy()
     u.x.scatter_forward()
+
+
+def _set_p1_coarse_level(pc: PETSc.PC, V: fem.FunctionSpace) -> None:
+    """Make a two-level PCMG a p-multigrid: its coarse level is P1 on the mesh of ``V``."""
+    interpolation = interpolation_matrix(fem.functionspace(V.mesh, ("Lagrange", 1)), V)
+    interpolation.assemble()
+    pc.setMGInterpolation(1, interpolation)
 
 
 def _jacobian_callback(A: PETSc.Mat, correction: fem.Form, u: fem.Function):
