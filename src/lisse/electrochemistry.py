@@ -407,13 +407,15 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
         # the preconditioner built for A for every Newton step (the Jacobians differ from A only
         # in the interface conductance); LU factorises each Jacobian.
         ksp = snes.getKSP()
-        if ksp.getPC().getType() == PETSc.PC.Type.MG and ksp.getPC().getMGLevels() == 2 and params.element_degree > 1:
-            _set_p1_coarse_level(ksp.getPC(), V)
+        pc = ksp.getPC()
+        if pc.getType() == PETSc.PC.Type.MG and pc.getMGLevels() == 2 and params.element_degree > 1:
+            _set_p1_coarse_level(pc, V)  # the p-multigrid of ITERATIVE_SOLVER
         A_linear = problem.A
         _solve_linearised(ksp, A_linear, a_linear, L_linear, phi)
+        initial_guess_iterations = ksp.getIterationNumber()
         if ksp.getConvergedReason() <= 0:
             raise ElectrochemistryConvergenceError(_reason_name(PETSc.KSP.ConvergedReason, ksp.getConvergedReason()),
-                                                   ksp.getIterationNumber(), ksp.getResidualNorm(), params,
+                                                   initial_guess_iterations, ksp.getResidualNorm(), params,
                                                    stage="linearised initial-guess (KSP)")
         jacobian_matrix = A_linear.duplicate(copy=False)
         preconditioner_matrix = A_linear if options.get("ksp_type") != "preonly" else jacobian_matrix
@@ -479,6 +481,7 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
         "interface_nodes": int(len(table)),
         "newton_iterations": int(iterations),
         "linear_iterations": int(snes.getLinearSolveIterations()),
+        "initial_guess_linear_iterations": int(initial_guess_iterations),
         "snes_reason": snes_reason_name(reason),
         "residual_norm": float(residual_norm),
         "petsc_options": options,
