@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 from lisse.electrochemistry import (
+    GAMG_SOLVER,
     INTERFACE_COLUMNS,
+    ITERATIVE_SOLVER,
     ElectrochemistryConvergenceError,
     ElectrochemistryParameters,
     run_electrochemistry,
@@ -58,10 +60,10 @@ def grid_mesh_refined(tmp_path_factory):
     return _write(tmp_path_factory, "grid200_refined", GRID_200, REFINED_SIZING)
 
 
-def solve(mesh: dict, **parameters):
+def solve(mesh: dict, petsc_options: dict | None = None, **parameters):
     body = load_body(load_mesh(mesh["msh"]), "sse")
     profile = InterfaceProfile.from_json(mesh["facts"]["interface_profile"])
-    return solve_electrochemistry(body, profile, ElectrochemistryParameters(**parameters))
+    return solve_electrochemistry(body, profile, ElectrochemistryParameters(**parameters), petsc_options)
 
 
 # --------------------------------------------------------------------------------------
@@ -171,6 +173,24 @@ def test_mesh_convergence_on_200um_grid(grid_mesh, grid_mesh_refined):
     assert default["max_current_density_A_m2"] == pytest.approx(refined["max_current_density_A_m2"], rel=0.01)
 
 
+SOLUTION_KEYS = ["cell_voltage_V", "mean_current_density_A_m2", "max_current_density_A_m2",
+                 "interface_current_per_nominal_width_A_m2", "bulk_resistance_ohm_m2", "interfacial_resistance_ohm_m2",
+                 "mean_overpotential_V", "interface_length_m"]
+
+
+@pytest.mark.parametrize("preset", [ITERATIVE_SOLVER, GAMG_SOLVER], ids=["p-multigrid", "gamg"])
+@pytest.mark.parametrize("i_app", [5.0, 50.0])
+def test_iterative_solvers_match_lu(grid_mesh, preset, i_app):
+    """The CG presets of large meshes (forced here on a small one: shared preconditioner, loose
+    initial guess, Newton steps to 0.1 snes_atol) give the LU answer in as many Newton steps."""
+    direct = solve(grid_mesh, applied_current_density=i_app).summary
+    iterative = solve(grid_mesh, preset, applied_current_density=i_app).summary
+    assert (direct["pc_type"], iterative["pc_type"]) == ("lu", preset["pc_type"])
+    assert iterative["newton_iterations"] == direct["newton_iterations"]
+    for key in SOLUTION_KEYS:
+        assert iterative[key] == pytest.approx(direct[key], rel=1e-8), key
+
+
 def test_failed_solve_writes_nothing(grid_mesh, tmp_path):
     outputs = {"interface_csv": tmp_path / "i.csv", "summary_json": tmp_path / "s.json", "fields_dir": tmp_path / "f.bp",
                "vtu_path": tmp_path / "f.vtu"}
@@ -180,9 +200,9 @@ def test_failed_solve_writes_nothing(grid_mesh, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def _run_script(n_ranks: int, mesh: dict, directory: Path) -> tuple[dict, pd.DataFrame]:
+def _run_script(n_ranks: int, mesh: dict, directory: Path, petsc_options: dict | None = None) -> tuple[dict, pd.DataFrame]:
     mpiexec = Path(sys.executable).parent / "mpiexec"
-    parameters = {"applied_current_density": 5.0, "temperature": 298.15}
+    parameters = {"applied_current_density": 5.0, "temperature": 298.15, "petsc_options": petsc_options or {}}
     command = [str(mpiexec), "-n", str(n_ranks), sys.executable, str(ROOT / "scripts" / "electrochemistry.py"),
                "--mesh", str(mesh["msh"]), "--geometry", str(mesh["json"]), "--parameters", json.dumps(parameters),
                "--interface", str(directory / "interface.csv"), "--summary", str(directory / "summary.json"),
@@ -197,14 +217,13 @@ def _run_script(n_ranks: int, mesh: dict, directory: Path) -> tuple[dict, pd.Dat
 
 
 @pytest.mark.mpi
-def test_two_ranks_match_one(grid_mesh, tmp_path):
+@pytest.mark.parametrize("parallel_options", [None, ITERATIVE_SOLVER], ids=["lu", "p-multigrid"])
+def test_two_ranks_match_one(grid_mesh, tmp_path, parallel_options):
     serial, serial_table = _run_script(1, grid_mesh, tmp_path / "serial")
-    parallel, parallel_table = _run_script(2, grid_mesh, tmp_path / "parallel")
+    parallel, parallel_table = _run_script(2, grid_mesh, tmp_path / "parallel", parallel_options)
     assert (serial["n_ranks"], parallel["n_ranks"]) == (1, 2)
     assert parallel["dofs"] == serial["dofs"]
-    for key in ["cell_voltage_V", "mean_current_density_A_m2", "max_current_density_A_m2",
-                "interface_current_per_nominal_width_A_m2", "bulk_resistance_ohm_m2", "interfacial_resistance_ohm_m2",
-                "mean_overpotential_V", "interface_length_m"]:
+    for key in SOLUTION_KEYS:
         assert parallel[key] == pytest.approx(serial[key], rel=1e-8), key
     for name, value in serial["segment_mean_current_density_A_m2"].items():
         assert parallel["segment_mean_current_density_A_m2"][name] == pytest.approx(value, rel=1e-8), name
