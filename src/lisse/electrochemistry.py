@@ -202,8 +202,8 @@ DIRECT_SOLVER = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_t
 # CG with two-level p-multigrid: the P_k operator is smoothed by Chebyshev/Jacobi and its
 # coarse level is the P1 operator on the same mesh (the Galerkin product through the P1 -> P_k
 # interpolation, which the solver supplies), solved by one GAMG V-cycle.  Against GAMG on the
-# P2 operator itself (GAMG_SOLVER), 3D unit cell at 1.3e6 DOFs: set-up 16 -> 3 s, CG iterations
-# 42 -> 27 (initial guess and two Newton steps), solve 39 -> 22 s on one core.
+# P2 operator itself (GAMG_SOLVER), 3D unit cell at 1.3e6 DOFs: set-up 12 -> 2.7 s, CG
+# iterations 42 -> 27 (initial guess and two Newton steps), solve 35 -> 19 s on one core.
 ITERATIVE_SOLVER = {
     "ksp_type": "cg", "ksp_rtol": 1e-10, "ksp_norm_type": "unpreconditioned",
     "pc_type": "mg", "pc_mg_levels": 2, "pc_mg_galerkin": "both",
