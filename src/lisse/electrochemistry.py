@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
 
-import contextlib
 import json
 import logging
 import math
@@ -47,7 +46,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
-from lisse.fem import Body, facet_samples, linear_options, load_body, load_mesh, write_vtu
+from lisse.fem import Body, facet_samples, linear_options, load_body, load_mesh, petsc_options_in_database, write_vtu
 from lisse.interface import InterfaceProfile
 from lisse.solver_cli import write_outputs
 
@@ -303,12 +302,12 @@ class ElectrochemistryResult:
             j, w = ufl.TrialFunction(W), ufl.TestFunction(W)
             sigma = fem.Constant(mesh, self.parameters.conductivity)
             flux = -sigma * ufl.grad(self.potential)
-            projection = LinearProblem(
-                ufl.inner(j, w) * ufl.dx, ufl.inner(flux, w) * ufl.dx,
-                petsc_options_prefix="ec_current_projection_",
-                petsc_options={"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12},
-            )
-            self._current_density = projection.solve()
+            prefix = "ec_current_projection_"
+            with petsc_options_in_database(prefix, {"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12}):
+                projection = LinearProblem(ufl.inner(j, w) * ufl.dx, ufl.inner(flux, w) * ufl.dx,
+                                           petsc_options_prefix=prefix)
+                projection.solver.setFromOptions()
+                self._current_density = projection.solve()
             self._current_density.name = "current_density"
         return self._current_density
 
@@ -395,7 +394,7 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     # so A (the Ohmic bulk, the costly part) is assembled once and each Newton step adds this.
     jacobian_correction = ufl.derivative(interface_term(butler_volmer_current) - interface_term(linearised), phi)
 
-    with _options_in_database(prefix, options):
+    with petsc_options_in_database(prefix, options):
         problem = NonlinearProblem(F, phi, petsc_options_prefix=prefix)
         snes = problem.solver
         snes.setFromOptions()
@@ -516,25 +515,6 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
 def _assemble(comm: MPI.Comm, form: ufl.Form) -> float:
     """Assemble a scalar form over the owned cells/facets and sum over ranks."""
     return comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
-
-
-@contextlib.contextmanager
-def _options_in_database(prefix: str, options: dict):
-    """Put ``options`` under ``prefix`` into PETSc's options database for the duration of a solve.
-
-    They stay there while the solve runs (multigrid reads its level options only when the
-    preconditioner is built) and are removed afterwards, so one solve's settings never leak
-    into the next one in the same process.  (DOLFINx 0.11's ``petsc_options`` argument sets
-    them but does not remove them.)
-    """
-    database = PETSc.Options()
-    for key, value in options.items():
-        database[f"{prefix}{key}"] = value
-    try:
-        yield
-    finally:
-        for key in options:
-            del database[f"{prefix}{key}"]
 
 
 def _solve_linearised(ksp: PETSc.KSP, A: PETSc.Mat, a: fem.Form, L: fem.Form, u: fem.Function) -> None:

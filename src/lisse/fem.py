@@ -9,6 +9,8 @@ transferred and the group names resolved, so solver code only ever says
 
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,20 +220,33 @@ def linear_options(user: dict, direct: dict, iterative: dict, use_direct: bool) 
     return {**(direct if use_direct else iterative), **user}
 
 
-def linear_solver(comm: MPI.Comm, prefix: str, options: dict):
-    """A PETSc KSP configured from ``options`` under ``prefix``.
+@contextlib.contextmanager
+def petsc_options_in_database(prefix: str, options: dict):
+    """Put ``options`` under ``prefix`` into PETSc's options database for the duration of a block.
 
-    The options are taken out of PETSc's global database again once applied, so one solve's
-    settings never leak into the next one in the same process (tests run many).
+    They are there while the solver objects created in the block read them (multigrid reads its
+    level options only when the preconditioner is built, so keep solves inside) and are removed
+    afterwards, so one solve's settings never leak into the next one in the same process
+    (tests run many).  DOLFINx 0.11's ``petsc_options`` arguments set them but do not remove them.
     """
+    from petsc4py import PETSc
+
+    database = PETSc.Options()
+    for key, value in options.items():
+        database[f"{prefix}{key}"] = value
+    try:
+        yield
+    finally:
+        for key in options:
+            del database[f"{prefix}{key}"]
+
+
+def linear_solver(comm: MPI.Comm, prefix: str, options: dict):
+    """A PETSc KSP configured from ``options`` under ``prefix`` (see :func:`petsc_options_in_database`)."""
     from petsc4py import PETSc
 
     ksp = PETSc.KSP().create(comm)
     ksp.setOptionsPrefix(prefix)
-    database = PETSc.Options()
-    for key, value in options.items():
-        database[f"{prefix}{key}"] = value
-    ksp.setFromOptions()
-    for key in options:
-        del database[f"{prefix}{key}"]
+    with petsc_options_in_database(prefix, options):
+        ksp.setFromOptions()
     return ksp

@@ -78,7 +78,6 @@ import numpy as np
 import pandas as pd
 import ufl
 from dolfinx import fem, io
-from dolfinx import mesh as dmesh
 from dolfinx.fem import petsc as fem_petsc
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -754,8 +753,8 @@ def rigid_body_modes(V: fem.FunctionSpace) -> PETSc.NullSpace:
                    lambda x: np.vstack([zero(x[0]), -x[2], x[1]]),
                    lambda x: np.vstack([x[2], zero(x[0]), -x[0]])]
     modes = [fem.Function(V) for _ in fields]
-    for mode, field in zip(modes, fields):
-        mode.interpolate(field)
+    for mode, rigid_motion in zip(modes, fields):
+        mode.interpolate(rigid_motion)
     orthonormalised = []
     for vec in (m.x.petsc_vec for m in modes):  # Gram-Schmidt: PETSc wants an orthonormal basis
         w = vec.copy()
