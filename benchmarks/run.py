@@ -76,12 +76,12 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def git_hash(path: Path = ROOT, dirty_paths=("src", "workflow", "scripts", "config")) -> str:
+def git_hash(path: Path = ROOT) -> str:
     """Short commit, ``-dirty`` if the code the solves import has uncommitted changes."""
-    def git(*args):
-        return subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True).stdout.strip()
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", *dirty_paths)
-    return git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
+    from lisse.provenance import git_commit
+
+    commit = git_commit(path, paths=("src", "workflow", "scripts", "config"))
+    return commit[:7] + commit[40:]  # "unknown" stays whole
 
 
 def machine() -> str:

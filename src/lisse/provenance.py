@@ -12,12 +12,13 @@ PACKAGES = ("lisse", "dolfinx-solver-real", "fenics-basix", "fenics-ffcx", "feni
             "petsc4py", "mpi4py", "gmsh", "numpy", "pandas", "snakemake")
 
 
-def git_commit(path: str | Path = ".") -> str:
-    """The commit of the workflow checkout, with ``-dirty`` if it has uncommitted changes."""
+def git_commit(path: str | Path = ".", paths: tuple[str, ...] = ()) -> str:
+    """The commit of the workflow checkout, with ``-dirty`` if it has uncommitted changes
+    (only changes under ``paths`` count, if given)."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True,
                                 check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=path,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *paths], cwd=path,
                                capture_output=True, text=True, check=True).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
