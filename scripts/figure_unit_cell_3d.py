@@ -12,8 +12,13 @@ summaries = [json.loads(Path(path).read_text()) for path in inputs.summaries]
 table = plotting.unit_cell_3d_table(summaries, params.labels)
 table.to_csv(output.table, index=False, float_format="%.8g")
 log.info("3D vs 2D electrochemistry:\n%s", table.to_string(index=False))
+mechanics_summaries = [json.loads(Path(path).read_text()) for path in inputs.mechanics_summaries]
+mechanics = plotting.unit_cell_3d_mechanics_table(mechanics_summaries, params.mechanics_labels)
+mechanics.to_csv(output.mechanics_table, index=False, float_format="%.8g")
+if len(mechanics):
+    log.info("3D vs 2D mechanics at t_eval:\n%s", mechanics.to_string(index=False))
 current = params.current_mA_cm2
 with tempfile.TemporaryDirectory() as scratch:  # the 3D render is only a panel of the figure
     render = Path(scratch) / "render.png"
     preview.current_density_render_3d(inputs.render_vtu, render, current * 10.0)
-    plotting.unit_cell_3d_comparison(table, render, current, output.png)
+    plotting.unit_cell_3d_comparison(table, render, current, output.png, mechanics, params.pressure_MPa)

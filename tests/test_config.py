@@ -161,6 +161,11 @@ def test_unit_cell_3d_width_range():
     assert "unit_cell_3d" in message and "500" in message
 
 
+def test_unit_cell_3d_mechanics_pressures_must_be_solved_pressures():
+    message = error_of(modified(unit_cell_3d__stack_pressures_MPa=[1.0, 3.0]))
+    assert "'unit_cell_3d.stack_pressures_MPa' has [3.0]" in message and "mechanics.stack_pressures_MPa" in message
+
+
 def test_unit_cell_3d_cases_and_ids():
     study = load_study(modified(unit_cell_3d__channel_widths_um=[100, 200]))
     labels = sorted(case.label for case in study.unit_cells_3d.values())

@@ -33,7 +33,10 @@ def test_dry_run_plans_one_geometry_job_per_default_geometry():
 def test_paper_config_plans_six_geometries_and_three_unit_cells():
     run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules", "--configfile", "config/paper.yaml")
     assert run.returncode == 0, run.stderr
-    assert job_counts(run.stdout + run.stderr)["geometry"] == 6 + 3
+    counts = job_counts(run.stdout + run.stderr)
+    assert counts["geometry"] == 6 + 3
+    # 5 pressures on the 6 2D geometries, and the 3D unit cells' mechanics at 1 MPa
+    assert counts["mechanics"] == 6 * 5 + 3
 
 
 def test_lint_is_clean():

@@ -218,7 +218,7 @@ class Study:
     name: str
     config: dict  # validated, defaults filled, lab units
     geometries: dict[str, GeometryCase]  # id -> case
-    unit_cells_3d: dict[str, GeometryCase]  # id -> 3D unit cell (electrochemistry only, beside the 2D grid)
+    unit_cells_3d: dict[str, GeometryCase]  # id -> 3D unit cell, solved beside the 2D grid of its width
     electrochemistry: dict[str, dict]  # run id -> SI parameters of lisse.electrochemistry (+ petsc_options)
     mechanics: dict[str, dict]  # run id -> SI parameters of lisse.mechanics (+ petsc_options)
     experiments: pd.DataFrame  # checked experiments table
@@ -355,6 +355,10 @@ def _unit_cell_3d_problems(config: dict) -> list[str]:
         if u["interface_element_um"] > width / 4:
             problems.append(f"config key 'unit_cell_3d.interface_element_um' = {u['interface_element_um']:g} is too "
                             f"coarse for the {width:g} um channel: allowed at most {width / 4:g} (a quarter of the width)")
+    missing = sorted(set(u["stack_pressures_MPa"]) - set(config["mechanics"]["stack_pressures_MPa"]))
+    if missing:
+        problems.append(f"config key 'unit_cell_3d.stack_pressures_MPa' has {missing}: allowed only values of "
+                        f"mechanics.stack_pressures_MPa = {config['mechanics']['stack_pressures_MPa']}")
     if u["max_element_um"] < u["interface_element_um"]:
         problems.append(f"config key 'unit_cell_3d.max_element_um' = {u['max_element_um']:g}: allowed at least "
                         f"unit_cell_3d.interface_element_um = {u['interface_element_um']:g}")

@@ -333,6 +333,10 @@ SEGMENT_ORDER = ["interface_channel_floor", "interface_lower_corner", "interface
                  "interface_land_top"]
 
 
+def _segment_column(segment: str) -> str:
+    return SEGMENT_SHORT[segment] or segment.split("_")[1] + "_corner"
+
+
 def unit_cell_3d_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
     """One row per electrochemistry solve of the 3D unit cells and their 2D cross-sections (lab units)."""
     rows = []
@@ -347,18 +351,62 @@ def unit_cell_3d_table(summaries: list[dict], labels: list[dict]) -> pd.DataFram
                                                  summary.get("interface_length_per_nominal_width")),
             "max_current_normalised": summary["max_current_density_normalised"],
             "dofs": summary["dofs"],
-            **{f"mean_{SEGMENT_SHORT[s] or s.split('_')[1] + '_corner'}_normalised": means[s] / i_app
-               for s in SEGMENT_ORDER if s in means},
+            **{f"mean_{_segment_column(s)}_normalised": means[s] / i_app for s in SEGMENT_ORDER if s in means},
         })
     return pd.DataFrame(rows)
 
 
+def unit_cell_3d_mechanics_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
+    """One row per mechanics solve of the 3D unit cells and their 2D cross-sections: segment-mean
+    von Mises stress at t_eval over the stack pressure, and the cost of the creep transient."""
+    rows = []
+    for summary, label in zip(summaries, labels):
+        P = summary["stack_pressure_Pa"]
+        means = summary["segment_mean_von_mises_Pa"]
+        rows.append({
+            **label,
+            "stack_pressure_MPa": P / 1e6,
+            "t_eval_s": summary["t_eval_s"],
+            "interface_mean_von_mises_over_P": summary["interface_mean_von_mises_Pa"] / P,
+            "max_von_mises_over_P": summary["max_von_mises_Pa"] / P,
+            **{f"mean_{_segment_column(s)}_von_mises_over_P": means[s] / P for s in SEGMENT_ORDER if s in means},
+            "max_normal_gap_m": summary["max_normal_gap_m"],
+            "dofs": summary["dofs"],
+            "time_steps": summary["time_steps"],
+            "newton_iterations": summary["newton_iterations"],
+            "wall_time_s": summary["wall_time_s"],
+            "n_ranks": summary.get("n_ranks", 1),
+        })
+    columns = ["geometry", "channel_width_um", "dimension", "stack_pressure_MPa"]
+    return pd.DataFrame(rows, columns=None if rows else columns)
+
+
+def _segment_bars(ax, rows: pd.DataFrame, prefix: str, suffix: str, colour_of, label_of) -> list[str]:
+    """Grouped bars of the per-segment columns ``prefix<segment>suffix``, one bar per row (2D hatched)."""
+    columns = [c for c in rows.columns if c.startswith(prefix) and c.endswith(suffix)]
+    names = [c[len(prefix):-len(suffix)].replace("_", " ") for c in columns]
+    width_bar = 0.8 / max(len(rows), 1)
+    for k, (_, row) in enumerate(rows.iterrows()):
+        ax.bar(np.arange(len(columns)) + (k - (len(rows) - 1) / 2) * width_bar, row[columns].to_numpy(float),
+               width_bar, color=colour_of(row), alpha=1.0 if row["dimension"] == 3 else 0.45,
+               hatch=None if row["dimension"] == 3 else "//", edgecolor="black", linewidth=0.5, label=label_of(row))
+    ax.set_xticks(np.arange(len(columns)), names, rotation=20)
+    return names
+
+
 def unit_cell_3d_comparison(table: pd.DataFrame, render_png: str | Path | None, current_mA_cm2: float,
-                            png_path: str | Path) -> None:
+                            png_path: str | Path, mechanics: pd.DataFrame | None = None,
+                            pressure_MPa: float | None = None) -> None:
     """3D unit cell beside the 2D cross-section of the same grid: cell voltage vs current, the
-    segment-mean current densities, and the 3D current density on the LLZO surface."""
+    segment-mean current densities, the 3D current density on the LLZO surface and, when the 3D
+    mechanics ran, the segment-mean von Mises stress at t_eval."""
     widths = sorted(table["channel_width_um"].unique())
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [1, 1.15, 1.2]})
+    with_mechanics = mechanics is not None and len(mechanics) > 0
+    if with_mechanics:
+        fig, grid = plt.subplots(2, 2, figsize=(13, 9.5))
+        axes = list(grid.ravel())
+    else:
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [1, 1.15, 1.2]})
     colours = plt.cm.viridis(np.linspace(0.1, 0.8, len(widths)))
     for colour, width in zip(colours, widths):
         for dimension, style in ((2, "--"), (3, "-")):
@@ -371,22 +419,27 @@ def unit_cell_3d_comparison(table: pd.DataFrame, render_png: str | Path | None, 
                 title="(a) symmetric-cell voltage")
     axes[0].legend()
 
-    at = table[np.isclose(table["current_mA_cm2"], current_mA_cm2)]
-    columns = [c for c in table.columns if c.startswith("mean_") and c.endswith("_normalised")]
-    names = [c[len("mean_"):-len("_normalised")].replace("_", " ") for c in columns]
-    bars = at.sort_values(["channel_width_um", "dimension"])
-    width_bar = 0.8 / max(len(bars), 1)
-    for k, (_, row) in enumerate(bars.iterrows()):
-        colour = colours[widths.index(row["channel_width_um"])]
-        axes[1].bar(np.arange(len(columns)) + (k - (len(bars) - 1) / 2) * width_bar, row[columns].to_numpy(float),
-                    width_bar, color=colour, alpha=1.0 if row["dimension"] == 3 else 0.45,
-                    hatch=None if row["dimension"] == 3 else "//", edgecolor="black", linewidth=0.5,
-                    label=f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
-                          f"(area ratio {row['interface_per_nominal']:.3f})")
+    at = table[np.isclose(table["current_mA_cm2"], current_mA_cm2)].sort_values(["channel_width_um", "dimension"])
+    colour_of = lambda row: colours[widths.index(row["channel_width_um"])]  # noqa: E731
+    _segment_bars(axes[1], at, "mean_", "_normalised", colour_of,
+                  lambda row: f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
+                              f"(area ratio {row['interface_per_nominal']:.3f})")
     axes[1].axhline(1.0, color="black", lw=0.8)
-    axes[1].set_xticks(np.arange(len(columns)), names, rotation=20)
     axes[1].set(ylabel="segment mean i / i_app", title=f"(b) where the current goes, {current_mA_cm2:g} mA/cm²")
     axes[1].legend(fontsize=7)
+
+    if with_mechanics:
+        pressure = pressure_MPa if pressure_MPa is not None and np.isclose(
+            mechanics["stack_pressure_MPa"], pressure_MPa).any() else float(mechanics["stack_pressure_MPa"].min())
+        rows = mechanics[np.isclose(mechanics["stack_pressure_MPa"], pressure)].sort_values(
+            ["channel_width_um", "dimension"])
+        _segment_bars(axes[3], rows, "mean_", "_von_mises_over_P", colour_of,
+                      lambda row: f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
+                                  f"(interface mean {row['interface_mean_von_mises_over_P']:.2f} P)")
+        axes[3].axhline(1.0, color="black", lw=0.8)
+        hours = float(rows["t_eval_s"].iloc[0]) / 3600.0
+        axes[3].set(ylabel="segment mean σₑ / P", title=f"(d) Li von Mises stress at {hours:g} h, P = {pressure:g} MPa")
+        axes[3].legend(fontsize=7)
 
     axes[2].axis("off")
     axes[2].set_title(f"(c) |j| / i_app on the LLZO, 3D unit cell, {current_mA_cm2:g} mA/cm²")

@@ -47,6 +47,30 @@ def unit_cell_3d_labels():
     ]
 
 
+def unit_cell_3d_mechanics_runs():
+    """Mechanics runs of the study at the stack pressures chosen for the 3D unit cells."""
+    pressures = STUDY.config["unit_cell_3d"]["stack_pressures_MPa"]
+    return [run for run, p in STUDY.runs_at("mechanics").items()
+            if any(abs(p["stack_pressure"] - P * 1e6) < 1e-6 for P in pressures)]
+
+
+def unit_cell_3d_mechanics_summaries():
+    return [
+        f"{RESULTS}/mechanics/{geometry}/{run}/summary.json"
+        for geometry, _ in unit_cell_3d_pairs()
+        for run in unit_cell_3d_mechanics_runs()
+    ]
+
+
+def unit_cell_3d_mechanics_labels():
+    return [
+        {"geometry": STUDY.case(geometry).label, "channel_width_um": STUDY.case(geometry).channel_width_um,
+         "dimension": dimension}
+        for geometry, dimension in unit_cell_3d_pairs()
+        for run in unit_cell_3d_mechanics_runs()
+    ]
+
+
 def unit_cell_3d_render_vtu():
     """The 3D field shown in the figure: the first 3D unit cell at the figures' current."""
     current = STUDY.config["figures"]["current_mA_cm2"] * 10.0
