@@ -333,8 +333,10 @@ SEGMENT_ORDER = ["interface_channel_floor", "interface_lower_corner", "interface
                  "interface_land_top"]
 
 
-def _segment_column(segment: str) -> str:
-    return SEGMENT_SHORT[segment] or segment.split("_")[1] + "_corner"
+def _segment_columns(means: dict[str, float], scale: float, suffix: str) -> dict[str, float]:
+    """Segment means over a scale, as columns ``mean_<floor|lower_corner|wall|...>_<suffix>``."""
+    return {f"mean_{SEGMENT_SHORT[s] or s.split('_')[1] + '_corner'}_{suffix}": means[s] / scale
+            for s in SEGMENT_ORDER if s in means}
 
 
 def unit_cell_3d_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
@@ -351,7 +353,7 @@ def unit_cell_3d_table(summaries: list[dict], labels: list[dict]) -> pd.DataFram
                                                  summary.get("interface_length_per_nominal_width")),
             "max_current_normalised": summary["max_current_density_normalised"],
             "dofs": summary["dofs"],
-            **{f"mean_{_segment_column(s)}_normalised": means[s] / i_app for s in SEGMENT_ORDER if s in means},
+            **_segment_columns(means, i_app, "normalised"),
         })
     return pd.DataFrame(rows)
 
@@ -369,7 +371,7 @@ def unit_cell_3d_mechanics_table(summaries: list[dict], labels: list[dict]) -> p
             "t_eval_s": summary["t_eval_s"],
             "interface_mean_von_mises_over_P": summary["interface_mean_von_mises_Pa"] / P,
             "max_von_mises_over_P": summary["max_von_mises_Pa"] / P,
-            **{f"mean_{_segment_column(s)}_von_mises_over_P": means[s] / P for s in SEGMENT_ORDER if s in means},
+            **_segment_columns(means, P, "von_mises_over_P"),
             "max_normal_gap_m": summary["max_normal_gap_m"],
             "dofs": summary["dofs"],
             "time_steps": summary["time_steps"],

@@ -30,44 +30,30 @@ def unit_cell_3d_pairs():
     return pairs
 
 
-def unit_cell_3d_summaries():
-    return [
-        f"{RESULTS}/electrochemistry/{geometry}/{run}/summary.json"
-        for geometry, _ in unit_cell_3d_pairs()
-        for run in STUDY.runs_at("electrochemistry")
-    ]
-
-
-def unit_cell_3d_labels():
-    return [
-        {"geometry": STUDY.case(geometry).label, "channel_width_um": STUDY.case(geometry).channel_width_um,
-         "dimension": dimension}
-        for geometry, dimension in unit_cell_3d_pairs()
-        for run in STUDY.runs_at("electrochemistry")
-    ]
-
-
-def unit_cell_3d_mechanics_runs():
-    """Mechanics runs of the study at the stack pressures chosen for the 3D unit cells."""
+def unit_cell_3d_runs(solver):
+    """Runs of the 3D unit cells (and their 2D cross-sections): every current of the study for
+    the electrochemistry, the pressures of unit_cell_3d.stack_pressures_MPa for the mechanics."""
+    runs = STUDY.runs_at(solver)
+    if solver == "electrochemistry":
+        return list(runs)
     pressures = STUDY.config["unit_cell_3d"]["stack_pressures_MPa"]
-    return [run for run, p in STUDY.runs_at("mechanics").items()
-            if any(abs(p["stack_pressure"] - P * 1e6) < 1e-6 for P in pressures)]
+    return [run for run, p in runs.items() if any(abs(p["stack_pressure"] - P * 1e6) < 1e-6 for P in pressures)]
 
 
-def unit_cell_3d_mechanics_summaries():
+def unit_cell_3d_summaries(solver):
     return [
-        f"{RESULTS}/mechanics/{geometry}/{run}/summary.json"
+        f"{RESULTS}/{solver}/{geometry}/{run}/summary.json"
         for geometry, _ in unit_cell_3d_pairs()
-        for run in unit_cell_3d_mechanics_runs()
+        for run in unit_cell_3d_runs(solver)
     ]
 
 
-def unit_cell_3d_mechanics_labels():
+def unit_cell_3d_labels(solver):
     return [
         {"geometry": STUDY.case(geometry).label, "channel_width_um": STUDY.case(geometry).channel_width_um,
          "dimension": dimension}
         for geometry, dimension in unit_cell_3d_pairs()
-        for run in unit_cell_3d_mechanics_runs()
+        for run in unit_cell_3d_runs(solver)
     ]
 
 

@@ -108,8 +108,8 @@ rule figure_validation:
 rule figure_unit_cell_3d:
     """The 3D unit cells of the square grid beside the 2D cross-sections of the same width."""
     input:
-        summaries=unit_cell_3d_summaries(),
-        mechanics_summaries=unit_cell_3d_mechanics_summaries(),
+        summaries=unit_cell_3d_summaries("electrochemistry"),
+        mechanics_summaries=unit_cell_3d_summaries("mechanics"),
         render_vtu=unit_cell_3d_render_vtu(),
     output:
         png=report(f"{FIGURES}/unit_cell_3d.png", caption="../report/unit_cell_3d.rst", category="Figures"),
@@ -117,8 +117,8 @@ rule figure_unit_cell_3d:
         table=f"{RESULTS}/unit_cell_3d.csv",
         mechanics_table=f"{RESULTS}/unit_cell_3d_mechanics.csv",
     params:
-        labels=unit_cell_3d_labels(),
-        mechanics_labels=unit_cell_3d_mechanics_labels(),
+        labels=unit_cell_3d_labels("electrochemistry"),
+        mechanics_labels=unit_cell_3d_labels("mechanics"),
         current_mA_cm2=STUDY.config["figures"]["current_mA_cm2"],
         pressure_MPa=STUDY.config["figures"]["pressure_MPa"],
     log:
