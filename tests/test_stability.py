@@ -11,6 +11,7 @@ import pytest
 from lisse.stability import (
     InterfaceResponse,
     StabilityCriterion,
+    area_stability_metrics,
     calibrate_creep_prefactor,
     creep_rate_prefactor,
     electrochemical_strain_rate,
@@ -160,6 +161,19 @@ def test_linear_crossing_and_segments_by_hand():
     assert m.segment_lengths_m == pytest.approx({"a": 2.0, "b": 1.0})
     assert m.segment_fractions == pytest.approx({"a": 0.25, "b": 0.0})
     assert not m.stable
+
+
+def test_area_weighted_criterion_by_hand():
+    # 3D: points of areas 1, 2, 3, 4 with log-ratios +1, -1, 0, -1 (0 counts as stable)
+    area = np.array([1.0, 2.0, 3.0, 4.0])
+    m = area_stability_metrics(area, np.ones(4), np.array([10.0, 0.1, 1.0, 0.1]), segments=["a", "b", "a", "b"])
+    assert m.stable_fraction == pytest.approx(4.0 / 10.0, rel=1e-14)
+    assert m.mean_log10_ratio == pytest.approx((1.0 - 2.0 + 0.0 - 4.0) / 10.0, rel=1e-14)
+    assert m.interface_length_m == 10.0 and not m.stable
+    assert m.segment_lengths_m == {"a": 4.0, "b": 6.0}
+    assert m.segment_fractions == {"a": 1.0, "b": 0.0}
+    with pytest.raises(ValueError):
+        area_stability_metrics(np.array([1.0, 0.0]), np.ones(2), np.ones(2))
 
 
 def test_equal_rates_count_as_stable_and_zero_current_is_finite():

@@ -12,6 +12,7 @@ from mpi4py import MPI
 from lisse.electrochemistry import ElectrochemistryParameters, planar_cell_voltage, run_electrochemistry
 from lisse.geometry import CellGeometry, MeshSizing, write_geometry
 from lisse.mechanics import MechanicsParameters, run_mechanics
+from lisse.stability import InterfaceResponse, electrochemical_strain_rate
 
 W, D, R = 200e-6, 300e-6, 2e-6  # the 200 um grid: width = land, depth, fillet radius
 I_APP = 5.0  # A/m² (0.5 mA/cm²)
@@ -143,3 +144,37 @@ def test_ridges_mechanics_reduce_to_plane_strain(meshes):
             cross_section.summary["segment_mean_von_mises_Pa"][segment], rel=0.05), segment
     assert ridges.summary["lateral_edge_displacement_m"] == pytest.approx(
         cross_section.summary["lateral_edge_displacement_m"], rel=0.02)
+
+
+# --------------------------------------------------------------------------------------
+# The stability criterion over a 3D interface (area-weighted)
+# --------------------------------------------------------------------------------------
+
+
+def test_planar_3d_critical_current_matches_the_closed_form(meshes):
+    """Uniform i_app against uniform sigma_e = P: CCD = eps_dot_0 (P / sigma_ref)^n F rho h / M,
+    through the 3D path of the criterion (EC and ME rows matched point by point)."""
+    P, eps_dot_0 = 1e6, 7.4e-4
+    ec = _electrochemistry(meshes, "planar_3d").interface
+    me = _mechanics(meshes, "planar_3d", t_eval=10.0).interface
+    response = InterfaceResponse.from_tables({I_APP: ec}, {P: me})
+    assert response.s is None and response.interface_length == pytest.approx(ec["area_m2"].sum(), rel=1e-12)
+    closed_form = eps_dot_0 * (P / 0.95e6) ** 6.6 / float(electrochemical_strain_rate(1.0))
+    ccd = response.critical_current_density(P, eps_dot_0, (1e-3, 1e3))
+    assert ccd.status == "converged" and ccd.current_density_A_m2 == pytest.approx(closed_form, rel=1e-6)
+    assert response.metrics(0.99 * closed_form, P, eps_dot_0).stable_fraction == 1.0
+    assert response.metrics(1.01 * closed_form, P, eps_dot_0).stable_fraction == 0.0
+
+
+def test_grid_3d_solvers_sample_the_same_interface_points(meshes):
+    """EC (SSE side) and ME (Li side) tables of the 3D grid hold the same quadrature points,
+    fillets included, so the criterion pairs them one to one; a foreign table is refused."""
+    ec = _electrochemistry(meshes, "grid_3d").interface
+    me = _mechanics(meshes, "grid_3d", creep=False, t_eval=1.0, recession=0.0).interface
+    response = InterfaceResponse.from_tables({I_APP: ec}, {1e6: me})
+    assert len(response.segments) == len(ec) == len(me)
+    for segment, area in response.metrics(I_APP, 1e6, 7.4e-4).segment_lengths_m.items():
+        assert area == pytest.approx(ec.loc[ec["segment"] == segment, "area_m2"].sum(), rel=1e-12), segment
+    planar = _electrochemistry(meshes, "planar_3d").interface
+    with pytest.raises(ValueError, match="sample different points"):
+        InterfaceResponse.from_tables({I_APP: planar}, {1e6: me})

@@ -435,9 +435,12 @@ def unit_cell_3d_comparison(table: pd.DataFrame, render_png: str | Path | None, 
             mechanics["stack_pressure_MPa"], pressure_MPa).any() else float(mechanics["stack_pressure_MPa"].min())
         rows = mechanics[np.isclose(mechanics["stack_pressure_MPa"], pressure)].sort_values(
             ["channel_width_um", "dimension"])
-        _segment_bars(axes[3], rows, "mean_", "_von_mises_over_P", colour_of,
-                      lambda row: f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
-                                  f"(interface mean {row['interface_mean_von_mises_over_P']:.2f} P)")
+        def label_of(row):
+            ccd = f", CCD {row['ccd_mA_cm2']:.3g} mA/cm²" if "ccd_mA_cm2" in row and np.isfinite(row["ccd_mA_cm2"]) else ""
+            return (f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
+                    f"(interface mean {row['interface_mean_von_mises_over_P']:.2f} P{ccd})")
+
+        _segment_bars(axes[3], rows, "mean_", "_von_mises_over_P", colour_of, label_of)
         axes[3].axhline(1.0, color="black", lw=0.8)
         hours = float(rows["t_eval_s"].iloc[0]) / 3600.0
         axes[3].set(ylabel="segment mean σₑ / P", title=f"(d) Li von Mises stress at {hours:g} h, P = {pressure:g} MPa")

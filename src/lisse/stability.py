@@ -57,6 +57,9 @@ REFERENCE_TEMPERATURE = 298.15  # K (25 °C), where eps_dot_0 is quoted
 RATE_FLOOR = 1e-300  # 1/s
 
 CCD_STATUSES = ("converged", "stable_throughout", "unstable_throughout")
+# 3D tables from both solvers sample the same quadrature points, written with 8+ digits: points
+# closer than this (m) are one point
+POINT_MATCH_TOLERANCE_M = 1e-11
 
 
 # --------------------------------------------------------------------------------------
@@ -165,6 +168,34 @@ def _fraction_and_mean(s, log_ratio):
     fraction = (left.sum(axis=-1) + right.sum(axis=-1)) / length
     mean = (0.5 * (log_ratio[..., :-1] + log_ratio[..., 1:]) * np.diff(s)).sum(axis=-1) / length
     return fraction, mean
+
+
+def _area_fraction_and_mean(area, log_ratio):
+    """Stable area fraction and area-weighted mean of the log-ratio (3D: one weight per sampling point)."""
+    total = area.sum()
+    return (np.where(log_ratio >= 0.0, area, 0.0).sum(axis=-1) / total, (log_ratio * area).sum(axis=-1) / total)
+
+
+def area_stability_metrics(area, eps_dot_ec, eps_dot_me, f_crit=CRITICAL_FRACTION, segments=None) -> StabilityMetrics:
+    """Area-weighted criterion on a 3D interface sampled at quadrature points of weights ``area`` (m²).
+
+    fraction = sum of the areas where eps_dot_ME >= eps_dot_EC over the total area, mean =
+    area-weighted log-ratio; ``interface_length_m`` and ``segment_lengths_m`` then hold areas (m²).
+    """
+    area = np.asarray(area, dtype=float)
+    if area.ndim != 1 or len(area) < 1 or np.any(area <= 0):
+        raise ValueError("area must be a 1D array of positive point weights")
+    log_ratio = log10_rate_ratio(np.asarray(eps_dot_ec, dtype=float), np.asarray(eps_dot_me, dtype=float))
+    fraction, mean = _area_fraction_and_mean(area, log_ratio)
+    segment_fractions, segment_areas = {}, {}
+    if segments is not None:
+        segments = np.asarray(segments).astype(str)
+        for name in dict.fromkeys(segments):  # order met
+            mine = segments == name
+            segment_areas[name] = float(area[mine].sum())
+            segment_fractions[name] = float(_area_fraction_and_mean(area[mine], log_ratio[mine])[0])
+    return StabilityMetrics(float(fraction), float(mean), bool(fraction >= f_crit), float(f_crit), float(area.sum()),
+                            segment_fractions, segment_areas)
 
 
 def stability_metrics(s, eps_dot_ec, eps_dot_me, f_crit=CRITICAL_FRACTION, segments=None) -> StabilityMetrics:
@@ -302,18 +333,28 @@ class InterfaceResponse:
     Between solved values, i_loc(s)/i_app is interpolated linearly in log(i_app) and
     sigma_e(s)/P linearly in log(P); outside, the nearest solved normalised profile
     is held and the result is flagged ``extrapolated``.
+
+    A 3D interface (tables with ``area_m2`` instead of ``s_m``) is held at the quadrature
+    points both solvers sample, each with its area; ``s`` is then None and every fraction
+    and mean is area-weighted (:func:`area_stability_metrics`).
     """
 
-    def __init__(self, s, segments, currents, current_profiles, pressures, stress_profiles):
-        self.s = np.asarray(s, dtype=float)
+    def __init__(self, s, segments, currents, current_profiles, pressures, stress_profiles, area=None):
+        self.area = None if area is None else np.asarray(area, dtype=float)
+        self.s = None if self.area is not None else np.asarray(s, dtype=float)
         self.segments = np.asarray(segments).astype(str)
         self.currents = np.asarray(currents, dtype=float)
         self.pressures = np.asarray(pressures, dtype=float)
         self.current_profiles = np.asarray(current_profiles, dtype=float)
         self.stress_profiles = np.asarray(stress_profiles, dtype=float)
-        n = len(self.s)
-        if n < 2 or np.any(np.diff(self.s) <= 0) or len(self.segments) != n:
-            raise ValueError("s must be strictly increasing (>= 2 points) with one segment name per point")
+        if self.area is not None:
+            n = len(self.area)
+            if n < 1 or np.any(self.area <= 0) or len(self.segments) != n:
+                raise ValueError("area must hold a positive weight and a segment name per point")
+        else:
+            n = len(self.s)
+            if n < 2 or np.any(np.diff(self.s) <= 0) or len(self.segments) != n:
+                raise ValueError("s must be strictly increasing (>= 2 points) with one segment name per point")
         for name, solved, profiles in (("currents", self.currents, self.current_profiles),
                                        ("pressures", self.pressures, self.stress_profiles)):
             if len(solved) == 0 or np.any(solved <= 0) or np.any(np.diff(solved) <= 0):
@@ -334,6 +375,8 @@ class InterfaceResponse:
         pressures = np.array(sorted(mechanics), dtype=float)
         ec_tables = [electrochemistry[i] for i in sorted(electrochemistry)]
         me_tables = [_rows_at_time(mechanics[p], time_s) for p in sorted(mechanics)]
+        if "area_m2" in ec_tables[0]:
+            return cls._from_point_tables(currents, ec_tables, pressures, me_tables)
         samples = ([(t["s_m"].to_numpy(float), t["current_density_A_m2"].to_numpy(float)) for t in ec_tables]
                    + [(t["s_m"].to_numpy(float), t["von_mises_Pa"].to_numpy(float)) for t in me_tables])
         s_lo = max(s.min() for s, _ in samples)
@@ -348,9 +391,37 @@ class InterfaceResponse:
         return cls(s, labelled["segment"].to_numpy(str), currents, np.array(profiles[:len(currents)]),
                    pressures, np.array(profiles[len(currents):]))
 
+    @classmethod
+    def _from_point_tables(cls, currents, ec_tables, pressures, me_tables) -> InterfaceResponse:
+        """3D: every table samples the same quadrature points of the (conforming) interface facets."""
+        def keyed(table, column):
+            key = pd.MultiIndex.from_arrays([np.round(table[c].to_numpy(float) / POINT_MATCH_TOLERANCE_M).astype(np.int64)
+                                             for c in ("x_m", "y_m", "z_m")])
+            frame = table.set_axis(key)[["area_m2", "segment", column]]
+            if not frame.index.is_unique:
+                raise ValueError("a 3D interface table samples a point twice")
+            return frame
+
+        reference = keyed(ec_tables[0], "current_density_A_m2").sort_index()
+        columns = []
+        for table, column in [(t, "current_density_A_m2") for t in ec_tables] + [(t, "von_mises_Pa") for t in me_tables]:
+            frame = keyed(table, column)
+            if len(frame) != len(reference) or not frame.index.isin(reference.index).all():
+                raise ValueError(f"3D interface tables sample different points ({len(frame)} against "
+                                 f"{len(reference)}): the electrochemistry and mechanics need the same mesh")
+            columns.append(frame[column].reindex(reference.index).to_numpy(float))
+        return cls(None, reference["segment"].to_numpy(str), currents, np.array(columns[:len(currents)]),
+                   pressures, np.array(columns[len(currents):]), area=reference["area_m2"].to_numpy(float))
+
     @property
     def interface_length(self) -> float:
-        return float(self.s[-1] - self.s[0])
+        """Length of the interface line (2D, m) or area of the interface (3D, m²)."""
+        return float(self.area.sum()) if self.area is not None else float(self.s[-1] - self.s[0])
+
+    def _fraction_and_mean(self, log_ratio):
+        if self.area is not None:
+            return _area_fraction_and_mean(self.area, log_ratio)
+        return _fraction_and_mean(self.s, log_ratio)
 
     def extrapolated(self, i_app, P):
         """True where i_app or P lies outside the solved range."""
@@ -383,7 +454,11 @@ class InterfaceResponse:
         """The criterion at one (i_app, P) with per-segment fractions; eps_dot_0 in 1/s at the working temperature."""
         s, i_loc, sigma_e = self.fields(i_app, P)
         eps_dot_ec, eps_dot_me = criterion.electrochemical_rate(i_loc), criterion.mechanical_rate(sigma_e, eps_dot_0)
-        result = stability_metrics(s, eps_dot_ec, eps_dot_me, criterion.critical_fraction, self.segments)
+        if self.area is not None:
+            result = area_stability_metrics(self.area, eps_dot_ec, eps_dot_me, criterion.critical_fraction,
+                                            self.segments)
+        else:
+            result = stability_metrics(s, eps_dot_ec, eps_dot_me, criterion.critical_fraction, self.segments)
         return replace(result, extrapolated=bool(self.extrapolated(i_app, P)))
 
     def _log10_rates(self, i_app, P, eps_dot_0, criterion):
@@ -404,11 +479,11 @@ class InterfaceResponse:
         log_ec, log_me = self._log10_rates(i_grid, P_grid, eps_dot_0, criterion)
         fraction = np.empty((len(i_grid), len(P_grid)))
         mean = np.empty_like(fraction)
-        block = max(1, max_elements // (len(P_grid) * len(self.s)))
+        block = max(1, max_elements // (len(P_grid) * len(self.segments)))
         for start in range(0, len(i_grid), block):
             rows = slice(start, start + block)
             log_ratio = log_me[None, :, :] - log_ec[rows, None, :]
-            fraction[rows], mean[rows] = _fraction_and_mean(self.s, log_ratio)
+            fraction[rows], mean[rows] = self._fraction_and_mean(log_ratio)
         extrapolated = self.extrapolated(i_grid[:, None], P_grid[None, :])
         return StabilityMap(i_grid, P_grid, fraction, mean, fraction >= criterion.critical_fraction,
                             extrapolated, criterion.critical_fraction)
@@ -416,7 +491,7 @@ class InterfaceResponse:
     def _stable_pairs(self, i_app, P, eps_dot_0, criterion):
         """Verdict at paired points (i_app[k], P[k])."""
         log_ec, log_me = self._log10_rates(i_app, P, eps_dot_0, criterion)
-        fraction, _ = _fraction_and_mean(self.s, log_me - log_ec)
+        fraction, _ = self._fraction_and_mean(log_me - log_ec)
         return fraction >= criterion.critical_fraction
 
     def _critical_currents(self, P, eps_dot_0, i_bounds, criterion, rtol):
@@ -461,13 +536,13 @@ class InterfaceResponse:
 
 
 def _rows_at_time(table: pd.DataFrame, time_s: float | None) -> pd.DataFrame:
-    """Rows of a mechanics table at ``time_s`` (default: the largest time, t_eval), sorted by s."""
+    """Rows of a mechanics table at ``time_s`` (default: the largest time, t_eval), sorted by s (2D)."""
     times = table["time_s"].to_numpy(float)
     target = times.max() if time_s is None else float(time_s)
     rows = table[np.isclose(times, target, rtol=1e-9, atol=0.0)]
     if rows.empty:
         raise ValueError(f"no mechanics rows at t = {target} s; times present: {sorted(set(times))}")
-    return rows.sort_values("s_m", kind="stable")
+    return rows.sort_values("s_m", kind="stable") if "s_m" in rows else rows  # 3D rows are matched by point
 
 
 # --------------------------------------------------------------------------------------

@@ -40,12 +40,20 @@ def unit_cell_3d_runs(solver):
     return [run for run, p in runs.items() if any(abs(p["stack_pressure"] - P * 1e6) < 1e-6 for P in pressures)]
 
 
-def unit_cell_3d_summaries(solver):
+def unit_cell_3d_files(solver, file):
+    """``file`` of every 3D unit cell and 2D cross-section (outer) at each of its runs (inner)."""
     return [
-        f"{RESULTS}/{solver}/{geometry}/{run}/summary.json"
+        f"{RESULTS}/{solver}/{geometry}/{run}/{file}"
         for geometry, _ in unit_cell_3d_pairs()
         for run in unit_cell_3d_runs(solver)
     ]
+
+
+def unit_cell_3d_sweep_values(solver):
+    """i_app (A/m²) or P (Pa) of each run of unit_cell_3d_runs(solver)."""
+    key = "applied_current_density" if solver == "electrochemistry" else "stack_pressure"
+    runs = STUDY.runs_at(solver)
+    return [runs[run][key] for run in unit_cell_3d_runs(solver)]
 
 
 def unit_cell_3d_labels(solver):

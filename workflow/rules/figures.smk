@@ -108,8 +108,11 @@ rule figure_validation:
 rule figure_unit_cell_3d:
     """The 3D unit cells of the square grid beside the 2D cross-sections of the same width."""
     input:
-        summaries=unit_cell_3d_summaries("electrochemistry"),
-        mechanics_summaries=unit_cell_3d_summaries("mechanics"),
+        summaries=unit_cell_3d_files("electrochemistry", "summary.json"),
+        mechanics_summaries=unit_cell_3d_files("mechanics", "summary.json"),
+        ec_interfaces=unit_cell_3d_files("electrochemistry", "interface.csv"),
+        me_interfaces=unit_cell_3d_files("mechanics", "interface.csv"),
+        calibration=f"{RESULTS}/calibration.json",
         render_vtu=unit_cell_3d_render_vtu(),
     output:
         png=report(f"{FIGURES}/unit_cell_3d.png", caption="../report/unit_cell_3d.rst", category="Figures"),
@@ -119,6 +122,9 @@ rule figure_unit_cell_3d:
     params:
         labels=unit_cell_3d_labels("electrochemistry"),
         mechanics_labels=unit_cell_3d_labels("mechanics"),
+        currents_A_m2=unit_cell_3d_sweep_values("electrochemistry"),
+        pressures_Pa=unit_cell_3d_sweep_values("mechanics"),
+        config=ANALYSIS_CONFIG,
         current_mA_cm2=STUDY.config["figures"]["current_mA_cm2"],
         pressure_MPa=STUDY.config["figures"]["pressure_MPa"],
     log:
