@@ -26,7 +26,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["study"]
-N_GEOMETRIES = 5  # planar + 4 grids of the default study
+N_GEOMETRIES = 6  # planar + 4 grids + the 3D unit cell of the 200 um grid (default study)
 ETC_CONF = Path("/etc/slurm/slurm.conf")
 
 pytestmark = [

@@ -422,7 +422,10 @@ def unit_cell_3d_comparison(table: pd.DataFrame, render_png: str | Path | None, 
     axes[0].legend()
 
     at = table[np.isclose(table["current_mA_cm2"], current_mA_cm2)].sort_values(["channel_width_um", "dimension"])
-    colour_of = lambda row: colours[widths.index(row["channel_width_um"])]  # noqa: E731
+
+    def colour_of(row):
+        return colours[widths.index(row["channel_width_um"])]
+
     _segment_bars(axes[1], at, "mean_", "_normalised", colour_of,
                   lambda row: f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
                               f"(area ratio {row['interface_per_nominal']:.3f})")
