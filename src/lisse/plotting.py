@@ -339,48 +339,52 @@ def _segment_columns(means: dict[str, float], scale: float, suffix: str) -> dict
             for s in SEGMENT_ORDER if s in means}
 
 
+def _table(summaries: list[dict], labels: list[dict], row_of) -> list[dict]:
+    """One row per (summary, label): the label's columns, then ``row_of(summary)``'s."""
+    return [{**label, **row_of(summary)} for summary, label in zip(summaries, labels)]
+
+
+def _electrochemistry_row(summary: dict) -> dict:
+    i_app = summary["applied_current_density_A_m2"]
+    return {
+        "current_mA_cm2": i_app / 10.0,
+        "cell_voltage_mV": summary["cell_voltage_V"] * 1e3,
+        "interface_per_nominal": summary.get("interface_area_per_nominal_area",
+                                             summary.get("interface_length_per_nominal_width")),
+        "max_current_normalised": summary["max_current_density_normalised"],
+        "dofs": summary["dofs"],
+        **_segment_columns(summary["segment_mean_current_density_A_m2"], i_app, "normalised"),
+    }
+
+
+def _mechanics_row(summary: dict) -> dict:
+    P = summary["stack_pressure_Pa"]
+    return {
+        "stack_pressure_MPa": P / 1e6,
+        "t_eval_s": summary["t_eval_s"],
+        "interface_mean_von_mises_over_P": summary["interface_mean_von_mises_Pa"] / P,
+        "max_von_mises_over_P": summary["max_von_mises_Pa"] / P,
+        **_segment_columns(summary["segment_mean_von_mises_Pa"], P, "von_mises_over_P"),
+        "max_normal_gap_m": summary["max_normal_gap_m"],
+        "dofs": summary["dofs"],
+        "time_steps": summary["time_steps"],
+        "newton_iterations": summary["newton_iterations"],
+        "wall_time_s": summary["wall_time_s"],
+        "n_ranks": summary.get("n_ranks", 1),
+    }
+
+
 def unit_cell_3d_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
     """One row per electrochemistry solve of the 3D unit cells and their 2D cross-sections (lab units)."""
-    rows = []
-    for summary, label in zip(summaries, labels):
-        i_app = summary["applied_current_density_A_m2"]
-        means = summary["segment_mean_current_density_A_m2"]
-        rows.append({
-            **label,
-            "current_mA_cm2": i_app / 10.0,
-            "cell_voltage_mV": summary["cell_voltage_V"] * 1e3,
-            "interface_per_nominal": summary.get("interface_area_per_nominal_area",
-                                                 summary.get("interface_length_per_nominal_width")),
-            "max_current_normalised": summary["max_current_density_normalised"],
-            "dofs": summary["dofs"],
-            **_segment_columns(means, i_app, "normalised"),
-        })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(_table(summaries, labels, _electrochemistry_row))
 
 
 def unit_cell_3d_mechanics_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
     """One row per mechanics solve of the 3D unit cells and their 2D cross-sections: segment-mean
     von Mises stress at t_eval over the stack pressure, and the cost of the creep transient."""
-    rows = []
-    for summary, label in zip(summaries, labels):
-        P = summary["stack_pressure_Pa"]
-        means = summary["segment_mean_von_mises_Pa"]
-        rows.append({
-            **label,
-            "stack_pressure_MPa": P / 1e6,
-            "t_eval_s": summary["t_eval_s"],
-            "interface_mean_von_mises_over_P": summary["interface_mean_von_mises_Pa"] / P,
-            "max_von_mises_over_P": summary["max_von_mises_Pa"] / P,
-            **_segment_columns(means, P, "von_mises_over_P"),
-            "max_normal_gap_m": summary["max_normal_gap_m"],
-            "dofs": summary["dofs"],
-            "time_steps": summary["time_steps"],
-            "newton_iterations": summary["newton_iterations"],
-            "wall_time_s": summary["wall_time_s"],
-            "n_ranks": summary.get("n_ranks", 1),
-        })
-    columns = ["geometry", "channel_width_um", "dimension", "stack_pressure_MPa"]
-    return pd.DataFrame(rows, columns=None if rows else columns)
+    rows = _table(summaries, labels, _mechanics_row)
+    return pd.DataFrame(rows, columns=None if rows else ["geometry", "channel_width_um", "dimension",
+                                                         "stack_pressure_MPa"])
 
 
 def _segment_bars(ax, rows: pd.DataFrame, prefix: str, suffix: str, colour_of, label_of) -> list[str]:
