@@ -17,9 +17,15 @@ from pathlib import Path
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
 import numpy as np
 import ufl
+from dolfinx import jit
 from dolfinx import mesh as dmesh
 from dolfinx.io import gmsh as gmshio
 from mpi4py import MPI
+
+# Parallel jobs of a cold workflow (or the tests beside it) compile the same forms; the process
+# that finds another's lock on the JIT cache waits for it only `timeout` seconds, 10 by default,
+# less than the 3D mechanics forms take to compile, and then fails.  Wait up to 10 minutes.
+jit.DOLFINX_DEFAULT_JIT_OPTIONS["timeout"] = (600, jit.DOLFINX_DEFAULT_JIT_OPTIONS["timeout"][1])
 
 INTERFACE_SEGMENTS = (
     "interface_channel_floor",
@@ -165,6 +171,39 @@ def facet_samples(body: Body, names: list[str], degree: int) -> FacetSamples:
         normals=np.repeat(normal, n_points, axis=0),
         groups=np.repeat(np.array([name_of[t] for t in tags], dtype=object), n_points).astype(str),
     )
+
+
+def averaged_boundary_normal(body: Body, names: list[str]):
+    """The unit outward normal of the named facet groups averaged at their vertices: a P1 vector
+    field, continuous along the boundary, zero at vertices off it.
+
+    Each vertex gets the area-weighted mean of the normals of its facets in the groups,
+    ``int_G nu phi_i ds``, normalised (the "consistent normal" of Engelman, Sani and Gresho
+    1982).  A curved boundary meshed by straight facets has a kink at every facet edge; a
+    constraint on u.nu there admits no tangential motion of the kink's nodes (u.nu = 0 for two
+    normals), which locks sliding along the discrete boundary.  The averaged normal has a
+    tangent plane at every node.  Use it as ``n / sqrt(n.n)`` (its interpolant between
+    vertices is not unit length).
+    """
+    from dolfinx import fem
+    from dolfinx.fem import petsc as fem_petsc
+    from petsc4py import PETSc
+
+    mesh = body.mesh
+    gdim = mesh.geometry.dim
+    space = fem.functionspace(mesh, ("Lagrange", 1, (gdim,)))
+    weighted = fem_petsc.assemble_vector(fem.form(ufl.inner(ufl.FacetNormal(mesh), ufl.TestFunction(space))
+                                                  * body.ds(*names)))
+    weighted.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    normal = fem.Function(space, name="averaged_normal")
+    owned = space.dofmap.index_map.size_local
+    vectors = weighted.array_r.reshape(-1, gdim)[:owned]
+    lengths = np.linalg.norm(vectors, axis=1)
+    on_boundary = lengths > 0.0
+    normal.x.array.reshape(-1, gdim)[:owned][on_boundary] = vectors[on_boundary] / lengths[on_boundary, None]
+    normal.x.scatter_forward()
+    weighted.destroy()
+    return normal
 
 
 def _union_over_ranks(comm: MPI.Comm, items: set[int]) -> set[int]:
