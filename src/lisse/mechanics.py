@@ -104,7 +104,8 @@ from lisse.creep import (
     mandel_identity,
     norton_creep_update,
 )
-from lisse.fem import Body, averaged_boundary_normal, facet_samples, linear_options, linear_solver, load_body, load_mesh, write_vtu
+from lisse.fem import (Body, averaged_boundary_normal, facet_samples, linear_options, linear_solver, load_body,
+                       load_mesh, write_vtu)
 from lisse.solver_cli import write_outputs
 from lisse.interface import InterfaceProfile
 
@@ -505,7 +506,7 @@ class _LiCreepProblem:
         self.pressure = fem.Constant(mesh, float(params.stack_pressure))
         self.gap = fem.Constant(mesh, 0.0)  # g = -delta(t)
         nu_top = ufl.FacetNormal(mesh)
-        # outward from the Li, into the SSE: n = -nu
+        # nu: outward from the Li, into the SSE (n = -nu), continuous along the interface by default
         if params.interface_normal == "averaged":
             self.interface_normal = averaged_boundary_normal(body, self.segments)
             nu = self.interface_normal / ufl.sqrt(ufl.dot(self.interface_normal, self.interface_normal))
