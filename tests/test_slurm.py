@@ -52,6 +52,13 @@ NOT_RESULTS = re.compile(r"(_time_s$|residual|iterations|roundoff|_error$|_at\.)
 # ranks (parallel reductions in another order; 1 h of creep flow then carries the difference
 # to ~1e-8 of the stresses, the Newton tolerance): 1e-6 leaves room for that, nothing more.
 RTOL = {"electrochemistry": 1e-8, "mechanics": 1e-6}
+# Except where the solver itself stopped at round-off: at 4 MPa steady flow carries the Li so
+# far that Newton accepts steps whose residual stagnates at up to ~5e-6 of the applied force
+# (`max_relative_residual`, `steps_converged_at_roundoff`); which iterate it stops at depends
+# on the order of parallel sums, and the small relaxed stresses of the channel floor (a few %
+# of P) then differ by up to ~2e-4.  Such runs are compared to ROUNDOFF_FACTOR x their accepted
+# residual: the accuracy the solver claims for them.
+ROUNDOFF_FACTOR = 100.0
 
 
 def environment() -> dict[str, str]:
@@ -147,6 +154,11 @@ def compare_summaries(on_slurm: pd.DataFrame, here: pd.DataFrame, name: str, rto
     on_slurm, here = on_slurm.sort_values(key).reset_index(drop=True), here.sort_values(key).reset_index(drop=True)
     assert list(on_slurm.columns) == list(here.columns), name
     assert on_slurm[key].equals(here[key]), name
+    tolerance = np.full(len(here), rtol)
+    if "steps_converged_at_roundoff" in here:
+        at_roundoff = (on_slurm["steps_converged_at_roundoff"] > 0) | (here["steps_converged_at_roundoff"] > 0)
+        accepted = np.maximum(on_slurm["max_relative_residual"], here["max_relative_residual"]).to_numpy()
+        tolerance = np.where(at_roundoff, np.maximum(rtol, ROUNDOFF_FACTOR * accepted), rtol)
     compared = 0
     for column in on_slurm.columns:
         if NOT_RESULTS.search(column) or not pd.api.types.is_numeric_dtype(here[column]):
@@ -154,7 +166,7 @@ def compare_summaries(on_slurm: pd.DataFrame, here: pd.DataFrame, name: str, rto
         a, b = on_slurm[column].to_numpy(float), here[column].to_numpy(float)
         assert np.array_equal(np.isnan(a), np.isnan(b)), f"{name}: {column}"
         scale = np.nanmax(np.abs(b)) if not np.isnan(b).all() else 0.0
-        ok = np.isnan(b) | np.isclose(a, b, rtol=rtol, atol=rtol * scale)
+        ok = np.isnan(b) | np.isclose(a, b, rtol=tolerance, atol=tolerance * scale)
         assert ok.all(), f"{name}: {column} differs: {a[~ok]} (SLURM) vs {b[~ok]} (local)"
         compared += 1
     assert compared >= 10, f"{name}: only {compared} numeric columns compared"
