@@ -4,9 +4,9 @@ Marker `slurm` (skipped by default; `scripts/lisse test -m slurm`). Needs root: 
 runs munged, slurmctld and slurmd on this machine (and apt-gets slurm-wlm + munge if they
 are missing). Each run works in a temporary copy of the workflow so the checkout's results/
 are untouched, and is compared with a local run of the same copy. The geometry stage comes
-first and takes about two minutes; the whole default study then takes ~45 min on 2 cores
-(~38 min under SLURM, where each of its ~110 jobs starts its own Snakemake, and ~9 min for
-the local reference).
+first and takes about two minutes; the whole default study follows. Both tests together took
+27 min on 2 cores at git 655fc96, most of it the SLURM run, where each of the study's ~110
+jobs starts its own Snakemake.
 """
 
 from __future__ import annotations
