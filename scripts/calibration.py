@@ -1,9 +1,7 @@
 """Rule `calibration`: fit eps_dot_0 to the planar cell's measured CCD (or take the literature value)."""
 
-import json
-import os
-
 from lisse import analysis, logs
+from lisse.atomic import write_json_atomically
 from lisse.stability import calibrate_creep_prefactor
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
@@ -27,7 +25,4 @@ if st["calibrate"]:
 else:
     record["eps_dot_0_per_s"] = literature
     log.info("calibration off: literature eps_dot_0 = %.4e 1/s", literature)
-tmp = snakemake.output.calibration + ".tmp"  # noqa: F821
-with open(tmp, "w") as stream:
-    json.dump(record, stream, indent=2)
-os.replace(tmp, snakemake.output.calibration)  # noqa: F821
+write_json_atomically(snakemake.output.calibration, record)  # noqa: F821

@@ -1,9 +1,9 @@
 """Rule `provenance`: config, versions, git commit, calibrated constant and solver run times in one JSON."""
 
 import json
-import os
 
 from lisse import analysis, logs, provenance
+from lisse.atomic import write_json_atomically
 
 logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 inputs = snakemake.input  # noqa: F821
@@ -17,7 +17,4 @@ record = provenance.collect(config=snakemake.params.config,  # noqa: F821
                             calibration=json.loads(open(inputs.calibration).read()),
                             solver_time_s=times, solves=len(inputs.summaries),
                             agreement={"agree": agree, "validation_points": total})
-tmp = snakemake.output.provenance + ".tmp"  # noqa: F821
-with open(tmp, "w") as stream:
-    json.dump(record, stream, indent=2)
-os.replace(tmp, snakemake.output.provenance)  # noqa: F821
+write_json_atomically(snakemake.output.provenance, record)  # noqa: F821

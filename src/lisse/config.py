@@ -11,8 +11,6 @@ each naming the key, the value and what is allowed, before any job starts.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,8 +18,10 @@ import jsonschema
 import pandas as pd
 import yaml
 
+from lisse.creep import creep_law_from_config
 from lisse.experiments import channel_widths_um, read_experiments
 from lisse.geometry import CellGeometry, MeshSizing
+from lisse.provenance import parameter_digest
 
 UM = 1e-6
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -182,7 +182,7 @@ def _fmt(value: float) -> str:
 
 
 def _digest(*parts: dict) -> str:
-    return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:6]
+    return parameter_digest(parts)
 
 
 @dataclass(frozen=True)
@@ -297,12 +297,7 @@ def _mechanics_runs_at(me: dict, temperature: float) -> dict[str, dict]:
         "temperature": kelvin(temperature),
         "youngs_modulus": me["youngs_modulus_GPa"] * 1e9,
         "poisson_ratio": me["poisson_ratio"],
-        "creep": me["creep"],
-        "creep_rate_ref": me["creep_rate_ref_per_s"],
-        "creep_exponent": me["creep_exponent"],
-        "creep_stress_ref": me["creep_stress_ref_MPa"] * 1e6,
-        "creep_activation_energy": me["creep_activation_energy_kJ_mol"] * 1e3,
-        "reference_temperature": kelvin(me["creep_reference_temperature_C"]),
+        **creep_law_from_config(me),
         "recession": me["recession_um"] * UM,
         "recession_ramp_time": me["recession_ramp_time_s"],
         "t_eval": me["evaluation_time_h"] * 3600.0,

@@ -85,6 +85,39 @@ class NortonMaterial:
         return self.creep_rate * (np.asarray(equivalent_stress) / self.creep_stress_ref) ** self.creep_exponent
 
 
+class LithiumCreepLaw:
+    """Li's Norton law with an Arrhenius prefactor, shared by the parameter dataclasses of Study A
+    (:class:`lisse.mechanics.MechanicsParameters`) and Study B (:class:`lisse.plating.PlatingParameters`).
+
+    Needs the fields ``creep``, ``temperature``, ``creep_rate_ref``, ``creep_activation_energy``,
+    ``reference_temperature``, ``creep_exponent`` and ``creep_stress_ref`` (SI).
+    """
+
+    @property
+    def creep_rate(self) -> float:
+        """eps_dot_0 at the working temperature (1/s); 0 when creep is off."""
+        if not self.creep:
+            return 0.0
+        return float(arrhenius_creep_rate(self.temperature, self.creep_rate_ref, self.creep_activation_energy,
+                                          self.reference_temperature))
+
+    def norton_material(self, youngs_modulus: float, poisson_ratio: float) -> NortonMaterial:
+        return NortonMaterial(youngs_modulus, poisson_ratio, self.creep_rate, self.creep_exponent,
+                              self.creep_stress_ref)
+
+
+def creep_law_from_config(section: dict) -> dict:
+    """The :class:`LithiumCreepLaw` fields (SI) from a config section's creep keys."""
+    return {
+        "creep": section["creep"],
+        "creep_rate_ref": section["creep_rate_ref_per_s"],
+        "creep_exponent": section["creep_exponent"],
+        "creep_stress_ref": section["creep_stress_ref_MPa"] * 1e6,
+        "creep_activation_energy": section["creep_activation_energy_kJ_mol"] * 1e3,
+        "reference_temperature": section["creep_reference_temperature_C"] + 273.15,
+    }
+
+
 def equivalent_stress(stress: np.ndarray) -> np.ndarray:
     """von Mises sigma_e = sqrt(3/2 s : s) of Mandel stresses (..., 4) or (..., 6)."""
     s = stress @ deviatoric_projector(stress.shape[-1])

@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
 
-import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +45,9 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
-from lisse.fem import Body, facet_samples, linear_options, load_body, load_mesh, petsc_options_in_database, write_vtu
+from lisse.fem import Body, facet_samples, linear_options, load_cell_body, petsc_options_in_database, write_vtu
 from lisse.interface import InterfaceProfile
-from lisse.solver_cli import write_outputs
+from lisse.solver_cli import parameters_from_dict, write_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +118,7 @@ class ElectrochemistryParameters:
     @classmethod
     def from_dict(cls, values: dict) -> ElectrochemistryParameters:
         """Build from a plain dict (e.g. parsed JSON); unknown keys are an error, not ignored."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise KeyError(f"unknown electrochemistry parameters {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return parameters_from_dict(cls, values, "electrochemistry")
 
     @property
     def conductivity(self) -> float:
@@ -653,10 +648,7 @@ def run_electrochemistry(mesh_path: str | Path, geometry_json_path: str | Path, 
     Nothing is written unless Newton converged; each output is written under a temporary
     name and renamed into place (the summary last), so a failure leaves no partial output.
     """
-    with open(geometry_json_path) as f:
-        facts = json.load(f)
-    profile = InterfaceProfile.from_json(facts["interface_profile"]) if facts.get("interface_profile") else None
-    body = load_body(load_mesh(mesh_path, comm), "sse")
+    body, profile = load_cell_body(mesh_path, geometry_json_path, "sse", comm)
     result = solve_electrochemistry(body, profile, params, petsc_options=petsc_options, prefix=prefix)
     result.summary["mesh"] = str(mesh_path)
     result.summary["geometry"] = str(geometry_json_path)

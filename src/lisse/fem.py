@@ -10,7 +10,7 @@ transferred and the group names resolved, so solver code only ever says
 from __future__ import annotations
 
 import contextlib
-
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from dolfinx import jit
 from dolfinx import mesh as dmesh
 from dolfinx.io import gmsh as gmshio
 from mpi4py import MPI
+
+from lisse.interface import InterfaceProfile
 
 # Parallel jobs of a cold workflow (or the tests beside it) compile the same forms; the process
 # that finds another's lock on the JIT cache waits for it only `timeout` seconds, 10 by default,
@@ -114,6 +116,15 @@ def load_body(mesh_data: gmshio.MeshData, cell_group: str) -> Body:
         name: group.tag for name, group in groups.items() if group.dim == tdim - 1 and group.tag in present
     }
     return Body(mesh=submesh, facet_tags=facet_tags, facet_groups=facet_groups)
+
+
+def load_cell_body(mesh_path: str | Path, geometry_json_path: str | Path, cell_group: str,
+                   comm: MPI.Comm = MPI.COMM_WORLD) -> tuple[Body, InterfaceProfile | None]:
+    """One body of a workflow cell and the cell's interface profile (``None`` for a 3D cell),
+    from the geometry step's ``.msh`` and facts JSON."""
+    facts = json.loads(Path(geometry_json_path).read_text())
+    profile = InterfaceProfile.from_json(facts["interface_profile"]) if facts.get("interface_profile") else None
+    return load_body(load_mesh(mesh_path, comm), cell_group), profile
 
 
 @dataclass

@@ -24,15 +24,16 @@ groups are the 2D ones plus ``*_front`` (z = 0) and ``*_back`` (z = pitch/2).
 
 from __future__ import annotations
 
-import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gmsh
 import numpy as np
 
+from lisse.atomic import temporary_sibling, write_json_atomically
 from lisse.interface import InterfaceProfile, Segment
 
 UM = 1e-6  # one micrometre in metres; gmsh builds in micrometres
@@ -456,47 +457,57 @@ def _mesh_statistics(entities: dict[str, list[int]], tdim: int = 2) -> dict:
 
 def write_geometry(geometry: CellGeometry, sizing: MeshSizing, msh_path: str | Path,
                    json_path: str | Path | None = None, provenance: dict | None = None) -> dict:
-    """Build, mesh and write one geometry: ``msh_path`` (Gmsh 4.1, metres) and its facts JSON.
+    """Build, mesh and write one geometry: ``msh_path`` (Gmsh 4.1, metres) and its facts JSON."""
+    tdim = geometry.dimension
+    facts = {"geometry": asdict(geometry), "sizing": asdict(sizing), **geometric_facts(geometry)}
 
-    Files are written under temporary names and renamed at the end, so a failure
-    leaves nothing that looks like a result.
+    def mesh_model() -> dict:
+        entities = (_build_model if tdim == 2 else _build_model_3d)(geometry, sizing)
+        gmsh.model.mesh.generate(tdim)
+        mesh_facts = {"mesh": _mesh_statistics(entities, tdim),
+                      "physical_groups": {"cells": CELL_GROUPS,
+                                          "facets": {k: v for k, v in FACET_GROUPS.items() if entities[k]}}}
+        if tdim == 3:  # exact (filleted) areas from the OCC model, SI
+            area = {name: sum(gmsh.model.occ.getMass(2, t) for t in tags) * UM**2
+                    for name, tags in entities.items() if tags and name.startswith("interface_")}
+            mesh_facts.update(segment_areas_m2=area, interface_area_m2=sum(area.values()),
+                              interface_area_per_nominal_area=sum(area.values()) / facts["nominal_area_m2"])
+        return mesh_facts
+
+    return write_gmsh_mesh(mesh_model, UM, msh_path, json_path, facts, provenance)
+
+
+def write_gmsh_mesh(mesh_model: Callable[[], dict], length_unit: float, msh_path: str | Path,
+                    json_path: str | Path | None, facts: dict, provenance: dict | None = None) -> dict:
+    """Run ``mesh_model`` in a gmsh session and write its mesh and facts; returns all facts.
+
+    ``mesh_model()`` builds and meshes the model (in units of ``length_unit`` metres) and
+    returns the facts it learnt.  The mesh is written in metres to a temporary name, then the
+    facts JSON, then the mesh is renamed into place: a ``.msh`` never exists without its facts,
+    and a failure leaves nothing that looks like a result.
     """
     msh_path = Path(msh_path)
-    facts = {"geometry": asdict(geometry), "sizing": asdict(sizing), **geometric_facts(geometry)}
+    tmp_msh = temporary_sibling(msh_path)
     initialised_here = not gmsh.isInitialized()
     if initialised_here:
         gmsh.initialize(interruptible=False)
     try:
         gmsh.option.setNumber("General.Terminal", 0)
         gmsh.model.add(msh_path.stem)
-        tdim = geometry.dimension
-        entities = (_build_model if tdim == 2 else _build_model_3d)(geometry, sizing)
-        gmsh.model.mesh.generate(tdim)
-        facts["mesh"] = _mesh_statistics(entities, tdim)
-        if tdim == 3:  # exact (filleted) areas from the OCC model, SI
-            area = {name: sum(gmsh.model.occ.getMass(2, t) for t in tags) * UM**2
-                    for name, tags in entities.items() if tags and name.startswith("interface_")}
-            facts["segment_areas_m2"] = area
-            facts["interface_area_m2"] = sum(area.values())
-            facts["interface_area_per_nominal_area"] = facts["interface_area_m2"] / facts["nominal_area_m2"]
-        gmsh.option.setNumber("Mesh.ScalingFactor", UM)
+        facts = {**facts, **mesh_model()}
+        gmsh.option.setNumber("Mesh.ScalingFactor", length_unit)
         gmsh.option.setNumber("Mesh.Binary", 1)
         gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
         msh_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_msh = msh_path.with_name(msh_path.stem + ".tmp.msh")
         gmsh.write(str(tmp_msh))
         gmsh.option.setNumber("Mesh.ScalingFactor", 1.0)
         gmsh.model.remove()
     finally:
         if initialised_here:
             gmsh.finalize()
-    facts["physical_groups"] = {"cells": CELL_GROUPS, "facets": {k: v for k, v in FACET_GROUPS.items() if entities[k]}}
     if provenance is not None:
         facts["provenance"] = provenance
     if json_path is not None:
-        json_path = Path(json_path)
-        tmp_json = json_path.with_name(json_path.name + ".tmp")
-        tmp_json.write_text(json.dumps(facts, indent=2))
-        os.replace(tmp_json, json_path)
+        write_json_atomically(json_path, facts)
     os.replace(tmp_msh, msh_path)
     return facts

@@ -81,11 +81,10 @@ from __future__ import annotations
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
 
-import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import basix
@@ -98,15 +97,15 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from lisse.creep import (
+    LithiumCreepLaw,
     NortonMaterial,
-    arrhenius_creep_rate,
     equivalent_stress,
     mandel_identity,
     norton_creep_update,
 )
-from lisse.fem import (Body, averaged_boundary_normal, facet_samples, linear_options, linear_solver, load_body,
-                       load_mesh, write_vtu)
-from lisse.solver_cli import write_outputs
+from lisse.fem import (Body, averaged_boundary_normal, facet_samples, linear_options, linear_solver,
+                       load_cell_body, write_vtu)
+from lisse.solver_cli import parameters_from_dict, write_outputs
 from lisse.interface import InterfaceProfile
 
 logger = logging.getLogger(__name__)
@@ -158,7 +157,7 @@ STAGNATION_RTOL = 1e-4
 
 
 @dataclass(frozen=True)
-class MechanicsParameters:
+class MechanicsParameters(LithiumCreepLaw):
     """Inputs of one mechanics solve, SI units."""
 
     stack_pressure: float = 1.0e6  # Pa, on li_top
@@ -242,23 +241,10 @@ class MechanicsParameters:
     @classmethod
     def from_dict(cls, values: dict) -> MechanicsParameters:
         """Build from a plain dict (e.g. parsed JSON); unknown keys are an error, not ignored."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise KeyError(f"unknown mechanics parameters {unknown}; known: {sorted(known)}")
-        return cls(**values)
-
-    @property
-    def creep_rate(self) -> float:
-        """eps_dot_0 at the working temperature (1/s); 0 when creep is off."""
-        if not self.creep:
-            return 0.0
-        return float(arrhenius_creep_rate(self.temperature, self.creep_rate_ref, self.creep_activation_energy,
-                                          self.reference_temperature))
+        return parameters_from_dict(cls, values, "mechanics")
 
     def material(self) -> NortonMaterial:
-        return NortonMaterial(self.youngs_modulus, self.poisson_ratio, self.creep_rate, self.creep_exponent,
-                              self.creep_stress_ref)
+        return self.norton_material(self.youngs_modulus, self.poisson_ratio)
 
     def recession_at(self, t: float) -> float:
         """delta(t): linear ramp from 0 to ``recession`` over ``recession_ramp_time``, then held."""
@@ -1094,10 +1080,7 @@ def run_mechanics(mesh_path: str | Path, geometry_json_path: str | Path, params:
     Nothing is written unless the solve succeeded; each output is written under a temporary
     name and renamed into place, so a failure leaves no partial output.
     """
-    with open(geometry_json_path) as f:
-        facts = json.load(f)
-    profile = InterfaceProfile.from_json(facts["interface_profile"]) if facts.get("interface_profile") else None
-    body = load_body(load_mesh(mesh_path, comm), "li")
+    body, profile = load_cell_body(mesh_path, geometry_json_path, "li", comm)
     result = solve_mechanics(body, profile, params, petsc_options=petsc_options, prefix=prefix)
     result.summary["mesh"] = str(mesh_path)
     result.summary["geometry"] = str(geometry_json_path)

@@ -85,7 +85,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import basix
@@ -104,8 +104,8 @@ from lisse.creep import (
     DEVIATORIC_PROJECTOR,
     MANDEL_IDENTITY,
     CreepUpdate,
+    LithiumCreepLaw,
     NortonMaterial,
-    arrhenius_creep_rate,
     creep_increment,
     equivalent_stress,
     norton_creep_update,
@@ -118,7 +118,7 @@ from lisse.fracture import (
     whisker_stress,
 )
 from lisse.mechanics import cell_mean_divergence, default_petsc_options
-from lisse.solver_cli import write_outputs
+from lisse.solver_cli import parameters_from_dict, write_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ HISTORY_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class PlatingParameters:
+class PlatingParameters(LithiumCreepLaw):
     """Inputs of one plating solve, SI units."""
 
     constraint: str = "top"  # "top" | "top_lateral" | "none"
@@ -213,14 +213,10 @@ class PlatingParameters:
     @classmethod
     def from_dict(cls, values: dict) -> PlatingParameters:
         """Build from a plain dict (e.g. parsed JSON); unknown keys are an error, not ignored."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise KeyError(f"unknown plating parameters {unknown}; known: {sorted(known)}")
         values = dict(values)
         if values.get("yield_strength") is None:
             values.pop("yield_strength", None)
-        return cls(**values)
+        return parameters_from_dict(cls, values, "plating")
 
     @property
     def plating_velocity(self) -> float:
@@ -232,16 +228,8 @@ class PlatingParameters:
         """t_end = plated_thickness / v, s."""
         return self.plated_thickness / self.plating_velocity
 
-    @property
-    def creep_rate(self) -> float:
-        if not self.creep:
-            return 0.0
-        return float(arrhenius_creep_rate(self.temperature, self.creep_rate_ref, self.creep_activation_energy,
-                                          self.reference_temperature))
-
     def li_material(self) -> NortonMaterial:
-        return NortonMaterial(self.li_youngs_modulus, self.li_poisson_ratio, self.creep_rate, self.creep_exponent,
-                              self.creep_stress_ref)
+        return self.norton_material(self.li_youngs_modulus, self.li_poisson_ratio)
 
     def llzo_material(self) -> NortonMaterial:
         return NortonMaterial(self.llzo_youngs_modulus, self.llzo_poisson_ratio, 0.0, 1.0, 1.0)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,7 +41,9 @@ import gmsh
 import numpy as np
 
 from lisse import geometry as cell_geometry
+from lisse.creep import creep_law_from_config
 from lisse.fracture import griffith_critical_stress
+from lisse.provenance import parameter_digest
 
 NM = 1e-9  # one nanometre in metres; gmsh builds in nanometres
 
@@ -276,44 +277,15 @@ def _mesh_statistics(curves: dict[str, list[int]]) -> dict:
 
 def write_plating_geometry(geometry: PlatingGeometry, sizing: PlatingMeshSizing, msh_path: str | Path,
                            json_path: str | Path | None = None, provenance: dict | None = None) -> dict:
-    """Build, mesh and write one geometry: ``msh_path`` (Gmsh 4.1, metres) and its facts JSON.
+    """Build, mesh and write one geometry: ``msh_path`` (Gmsh 4.1, metres) and its facts JSON."""
 
-    Files are written under temporary names and renamed at the end (as
-    :func:`lisse.geometry.write_geometry`), so a failure leaves nothing behind.
-    """
-    msh_path = Path(msh_path)
-    facts = {"geometry": asdict(geometry), "sizing": asdict(sizing), **geometric_facts(geometry)}
-    initialised_here = not gmsh.isInitialized()
-    if initialised_here:
-        gmsh.initialize(interruptible=False)
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.model.add(msh_path.stem)
+    def mesh_model() -> dict:
         curves = _build_model(geometry, sizing)
         gmsh.model.mesh.generate(2)
-        facts["mesh"] = _mesh_statistics(curves)
-        gmsh.option.setNumber("Mesh.ScalingFactor", NM)
-        gmsh.option.setNumber("Mesh.Binary", 1)
-        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
-        msh_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_msh = msh_path.with_name(msh_path.stem + ".tmp.msh")
-        gmsh.write(str(tmp_msh))
-        gmsh.option.setNumber("Mesh.ScalingFactor", 1.0)
-        gmsh.model.remove()
-    finally:
-        if initialised_here:
-            gmsh.finalize()
-    facts["physical_groups"] = {"cells": CELL_GROUPS, "facets": FACET_GROUPS}
-    if provenance is not None:
-        facts["provenance"] = provenance
-    if json_path is not None:
-        json_path = Path(json_path)
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_json = json_path.with_name(json_path.name + ".tmp")
-        tmp_json.write_text(json.dumps(facts, indent=2))
-        os.replace(tmp_json, json_path)
-    os.replace(tmp_msh, msh_path)
-    return facts
+        return {"mesh": _mesh_statistics(curves), "physical_groups": {"cells": CELL_GROUPS, "facets": FACET_GROUPS}}
+
+    facts = {"geometry": asdict(geometry), "sizing": asdict(sizing), **geometric_facts(geometry)}
+    return cell_geometry.write_gmsh_mesh(mesh_model, NM, msh_path, json_path, facts, provenance)
 
 
 def zoom_box_nm(geometry: PlatingGeometry) -> tuple[float, float, float, float]:
@@ -353,11 +325,8 @@ def geometry_from_config(cfg: dict, flaw_size_nm: float) -> tuple[PlatingGeometr
 
 def geometry_id(cfg: dict, flaw_size_nm: float) -> str:
     """Directory name ``a~<flaw nm>nm_<digest>``; the digest covers every geometry and mesh parameter."""
-    import hashlib
-
     geometry, sizing = geometry_from_config(cfg, flaw_size_nm)
-    digest = hashlib.sha1(json.dumps([asdict(geometry), asdict(sizing)], sort_keys=True).encode()).hexdigest()[:6]
-    return f"a~{flaw_size_nm:g}nm_{digest}"
+    return f"a~{flaw_size_nm:g}nm_{parameter_digest([asdict(geometry), asdict(sizing)])}"
 
 
 def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) -> dict:
@@ -372,12 +341,7 @@ def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) ->
         "kinematics": cfg["kinematics"],
         "li_youngs_modulus": li["youngs_modulus_GPa"] * 1e9,
         "li_poisson_ratio": li["poisson_ratio"],
-        "creep": li["creep"],
-        "creep_rate_ref": li["creep_rate_ref_per_s"],
-        "creep_exponent": li["creep_exponent"],
-        "creep_stress_ref": li["creep_stress_ref_MPa"] * 1e6,
-        "creep_activation_energy": li["creep_activation_energy_kJ_mol"] * 1e3,
-        "reference_temperature": li["creep_reference_temperature_C"] + 273.15,
+        **creep_law_from_config(li),
         "yield_strength": 0.0 if yield_strength is None else yield_strength * 1e6,
         "llzo_youngs_modulus": llzo["youngs_modulus_GPa"] * 1e9,
         "llzo_poisson_ratio": llzo["poisson_ratio"],
@@ -424,11 +388,9 @@ class PlatingSweep:
     def run_digest(self) -> str:
         """Digest of every solve parameter but the swept ones (case, current), so that changing
         one (plated thickness, Li law, time stepping, ...) never overwrites another run's files."""
-        import hashlib
-
         fixed = parameters_from_config(self.config, "top", 1.0)
         fixed.pop("constraint"), fixed.pop("current_density")
-        return hashlib.sha1(json.dumps(fixed, sort_keys=True).encode()).hexdigest()[:6]
+        return parameter_digest(fixed)
 
     def run_file(self, case: str, flaw_size_nm: float, current_mA_cm2: float, file: str) -> str:
         return (f"{self.directory}/{case}/{geometry_id(self.config, flaw_size_nm)}/"

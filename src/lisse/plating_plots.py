@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lisse.atomic import write_atomically
 from lisse.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
@@ -335,11 +336,7 @@ def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:
 
 
 def _write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False, float_format="%.8e")
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.8e"))
 
 
 def main(argv=None) -> int:

@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from lisse.atomic import write_atomically  # noqa: E402
+
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 200,
@@ -66,9 +68,7 @@ def save(fig: plt.Figure, png_path: str | Path) -> None:
     png_path = Path(png_path)
     png_path.parent.mkdir(parents=True, exist_ok=True)
     for path in (png_path, png_path.with_suffix(".pdf")):
-        tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-        fig.savefig(tmp)
-        os.replace(tmp, path)
+        write_atomically(path, fig.savefig)
     plt.close(fig)
 
 

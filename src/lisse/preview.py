@@ -11,6 +11,8 @@ import meshio  # noqa: E402
 import numpy as np  # noqa: E402
 import pyvista as pv  # noqa: E402
 
+from lisse.atomic import write_atomically  # noqa: E402
+
 pv.OFF_SCREEN = True
 
 BODY_COLOURS = {1: "#c9d6e8", 2: "#f2c480"}  # SSE (LLZO) bluish grey, Li metal amber
@@ -62,10 +64,8 @@ def mesh_preview_3d(msh_path: str | Path, png_path: str | Path, title: str = "",
 
 
 def _screenshot(plotter: pv.Plotter, png_path: str | Path) -> None:
-    tmp = Path(png_path).with_name(Path(png_path).stem + ".tmp.png")  # no partial image on failure
-    plotter.screenshot(str(tmp))
+    write_atomically(png_path, lambda tmp: plotter.screenshot(str(tmp)))
     plotter.close()
-    os.replace(tmp, png_path)
 
 
 def mesh_preview(msh_path: str | Path, png_path: str | Path, zoom_box_um: tuple[float, float, float, float],

@@ -1,8 +1,10 @@
-"""Provenance of a result: package versions, git commit, host, time."""
+"""Provenance of a result: package versions, git commit, host, time, and the parameter digest in its path."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import platform
 import subprocess
 from importlib import metadata
@@ -10,6 +12,12 @@ from pathlib import Path
 
 PACKAGES = ("lisse", "dolfinx-solver-real", "fenics-basix", "fenics-ffcx", "fenics-ufl",
             "petsc4py", "mpi4py", "gmsh", "numpy", "pandas", "snakemake")
+
+
+def parameter_digest(parameters) -> str:
+    """Six hex digits naming a set of parameters (JSON-serialisable) in result paths: two runs
+    that differ in any parameter never share files."""
+    return hashlib.sha1(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:6]
 
 
 def git_commit(path: str | Path = ".", paths: tuple[str, ...] = ()) -> str:

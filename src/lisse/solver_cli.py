@@ -14,12 +14,14 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py)
 from mpi4py import MPI
 
 from lisse import logs
+from lisse.atomic import temporary_sibling, write_atomically, write_json_atomically
 
 
 def write_outputs(result, comm: MPI.Comm, table_csv, summary_json, fields_dir=None, vtu_path=None,
@@ -40,22 +42,25 @@ def write_outputs(result, comm: MPI.Comm, table_csv, summary_json, fields_dir=No
             os.replace(tmp_fields, fields_dir)
     if vtu_path is not None:
         vtu_path = Path(vtu_path)
-        tmp_vtu = vtu_path.with_name(vtu_path.stem + ".tmp.vtu")  # pyvista picks the format from the suffix
+        tmp_vtu = temporary_sibling(vtu_path)
         result.write_vtu(tmp_vtu)
         if comm.rank == 0:
             os.replace(tmp_vtu, vtu_path)
     if comm.rank == 0:
         frame = getattr(result, table)
         write_atomically(Path(table_csv), lambda p: frame.to_csv(p, index=False, float_format="%.12e"))
-        write_atomically(Path(summary_json), lambda p: p.write_text(json.dumps(result.summary, indent=2)))
+        write_json_atomically(summary_json, result.summary)
     comm.barrier()
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+def parameters_from_dict(cls, values: dict, kind: str):
+    """``cls(**values)`` for a parameters dataclass; an unknown key is an error, not ignored
+    (a misspelt key would otherwise leave its parameter silently at the default)."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise KeyError(f"unknown {kind} parameters {unknown}; known: {sorted(known)}")
+    return cls(**values)
 
 
 def read_parameters(text: str) -> tuple[dict, dict]:
