@@ -411,3 +411,72 @@ def test_one_and_two_ranks_agree(grid, tmp_path):
         assert np.allclose(table1[column], table2[column], rtol=1e-6, atol=1e-6 * P), column
     for name, value in summary1["segment_mean_von_mises_Pa"].items():
         assert summary2["segment_mean_von_mises_Pa"][name] == pytest.approx(value, rel=1e-6)
+
+
+# --------------------------------------------------------------------------------------
+# MUMPS out of workspace: the margin grows and the same solve succeeds
+# --------------------------------------------------------------------------------------
+
+
+def _saddle_point_matrix(n: int = 2000, m: int = 1000):
+    """[[A, B^T], [B, 0]] with a near-zero diagonal in A: its pivots must be delayed, so MUMPS
+    needs more workspace than its analysis estimates (as the relaxed Li's Jacobian does)."""
+    from petsc4py import PETSc
+
+    rng = np.random.default_rng(0)
+    rows: dict[int, dict[int, float]] = {}
+
+    def add(i, j, value):
+        rows.setdefault(i, {})[j] = rows.get(i, {}).get(j, 0.0) + value
+
+    for i in range(n):
+        add(i, i, 1e-12)
+        for j in rng.integers(0, n, 3):
+            value = rng.standard_normal()
+            add(i, j, value), add(j, i, value)
+    for k in range(m):
+        for j in rng.integers(0, n, 3):
+            value = rng.standard_normal()
+            add(n + k, j, value), add(j, n + k, value)
+    matrix = PETSc.Mat().createAIJ([n + m, n + m], nnz=max(len(r) for r in rows.values()), comm=MPI.COMM_SELF)
+    for i, row in rows.items():
+        matrix.setValues(i, list(row), list(row.values()))
+    matrix.assemble()
+    return matrix
+
+
+def test_mumps_out_of_workspace_grows_the_margin_and_solves():
+    from petsc4py import PETSc
+
+    from lisse.fem import grow_mumps_workspace, linear_solve_failure, linear_solver, solve_linear_system
+    from lisse.mechanics import DIRECT_SOLVER
+
+    matrix = _saddle_point_matrix()
+    ksp = linear_solver(MPI.COMM_SELF, "test_mumps_", DIRECT_SOLVER)
+    ksp.setOperators(matrix)
+    pc = ksp.getPC()
+    pc.setFactorSetUpSolverType()
+    factor = pc.getFactorMatrix()
+    factor.setMumpsIcntl(14, 0)  # no margin
+    factor.setMumpsIcntl(6, 0), factor.setMumpsIcntl(8, 0)  # no pivot-friendly permutation or scaling
+    rhs, solution = matrix.createVecs()
+    rhs.set(1.0)
+    ksp.solve(rhs, solution)
+    assert factor.getMumpsInfog(1) == -9
+    assert "PC FACTOR_OUTMEMORY, MUMPS INFOG(1) = -9" in linear_solve_failure(ksp)
+    ksp.solve(rhs, solution)  # a MUMPS instance that failed once does not factorise again
+    assert ksp.getConvergedReason() == PETSc.KSP.ConvergedReason.DIVERGED_PCSETUP_FAILED
+
+    solve_linear_system(ksp, rhs, solution)  # new analyses with margins 40, 80, 160 %
+    assert ksp.getConvergedReason() > 0 and pc.getFactorMatrix().getMumpsIcntl(14) >= 40
+    residual = rhs.duplicate()
+    matrix.mult(solution, residual)
+    residual.axpy(-1.0, rhs)
+    assert residual.norm() <= 1e-8 * rhs.norm()
+    assert not grow_mumps_workspace(ksp)  # nothing to grow after a success
+
+    iterative = linear_solver(MPI.COMM_SELF, "test_cg_", {"ksp_type": "cg", "ksp_max_it": 1, "pc_type": "none"})
+    iterative.setOperators(matrix)
+    iterative.solve(rhs, solution)
+    assert iterative.getConvergedReason() == PETSc.KSP.ConvergedReason.DIVERGED_MAX_IT
+    assert not grow_mumps_workspace(iterative)

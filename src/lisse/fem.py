@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -289,6 +290,73 @@ def petsc_options_in_database(prefix: str, options: dict):
     finally:
         for key in options:
             del database[f"{prefix}{key}"]
+
+
+def linear_solve_failure(ksp) -> str:
+    """Why ``ksp`` failed, for the error a failed step reports: the KSP reason by name, and for a
+    failed preconditioner its own reason, with MUMPS's INFOG(1) and INFOG(2) when MUMPS
+    factorised (e.g. -9: workspace too small, -10: numerically singular; MUMPS manual, sec. 8)."""
+    from petsc4py import PETSc
+
+    def name(reasons, value) -> str:
+        return next((k for k in dir(reasons) if k.isupper() and getattr(reasons, k) == value), str(value))
+
+    reason = ksp.getConvergedReason()
+    text = f"linear solver failed: KSP {name(PETSc.KSP.ConvergedReason, reason)} ({reason})"
+    if reason != PETSc.KSP.ConvergedReason.DIVERGED_PCSETUP_FAILED:
+        return text
+    pc = ksp.getPC()
+    text += f", PC {name(PETSc.PC.FailedReason, pc.getFailedReason())}"
+    if pc.getType() in (PETSc.PC.Type.LU, PETSc.PC.Type.CHOLESKY) and pc.getFactorSolverType() == "mumps":
+        factor = pc.getFactorMatrix()
+        text += f", MUMPS INFOG(1) = {factor.getMumpsInfog(1)}, INFOG(2) = {factor.getMumpsInfog(2)}"
+    return text
+
+
+def grow_mumps_workspace(ksp) -> bool:
+    """After MUMPS ran out of workspace, set up a new factorisation with twice the margin; False
+    if the solve failed for any other reason (or did not fail).
+
+    MUMPS sizes its workspace at the analysis, plus ICNTL(14) % (20 by default) for the
+    delayed pivots of the numerical factorisation.  When creep has relaxed the Li's deviatoric
+    stiffness, the nearly incompressible Jacobian needs more pivoting than that (INFOG(1) =
+    -9, or -8 for the integer array; measured on the 3D unit cell at 4 MPa after 32 s).  A
+    MUMPS instance that failed once never factorises again (PETSc skips it), so the PC is reset
+    and analyses anew; the larger margin stays for the rest of the solve.
+    """
+    from petsc4py import PETSc
+
+    pc = ksp.getPC()
+    if (ksp.getConvergedReason() != PETSc.KSP.ConvergedReason.DIVERGED_PCSETUP_FAILED
+            or pc.getType() not in (PETSc.PC.Type.LU, PETSc.PC.Type.CHOLESKY) or pc.getFactorSolverType() != "mumps"):
+        return False
+    factor = pc.getFactorMatrix()
+    error, shortfall, margin = factor.getMumpsInfog(1), factor.getMumpsInfog(2), factor.getMumpsIcntl(14)
+    if error not in (-8, -9):
+        return False
+    larger = 2 * max(margin, 20)
+    operators = ksp.getOperators()
+    pc.reset()
+    ksp.setOperators(*operators)
+    pc.setFactorSetUpSolverType()
+    pc.getFactorMatrix().setMumpsIcntl(14, larger)
+    if ksp.getComm().rank == 0:
+        logging.getLogger(__name__).info("MUMPS workspace too small (INFOG(1) = %d, INFOG(2) = %d): ICNTL(14) %d -> %d %%,"
+                                         " factorising again", error, shortfall, margin, larger)
+    return True
+
+
+MUMPS_WORKSPACE_RETRIES = 3  # margins 20 -> 40 -> 80 -> 160 %
+
+
+def solve_linear_system(ksp, rhs, solution) -> None:
+    """``ksp.solve``, factorising again with a larger margin when MUMPS ran out of workspace
+    (:func:`grow_mumps_workspace`); the caller checks the converged reason."""
+    ksp.solve(rhs, solution)
+    for _ in range(MUMPS_WORKSPACE_RETRIES):
+        if ksp.getConvergedReason() > 0 or not grow_mumps_workspace(ksp):
+            return
+        ksp.solve(rhs, solution)
 
 
 def linear_solver(comm: MPI.Comm, prefix: str, options: dict):

@@ -104,7 +104,7 @@ from lisse.creep import (
     norton_creep_update,
 )
 from lisse.fem import (Body, averaged_boundary_normal, facet_samples, linear_options, linear_solver,
-                       load_cell_body, write_vtu)
+                       linear_solve_failure, load_cell_body, solve_linear_system, write_vtu)
 from lisse.solver_cli import parameters_from_dict, write_outputs
 from lisse.interface import InterfaceProfile
 
@@ -696,10 +696,10 @@ class _LiCreepProblem:
         return dU
 
     def _linear_solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> None:
-        self.ksp.solve(rhs, solution)
+        solve_linear_system(self.ksp, rhs, solution)
         self.linear_iterations += self.ksp.getIterationNumber()
         if self.ksp.getConvergedReason() <= 0:
-            raise _LinearSolveError(self.ksp.getConvergedReason())
+            raise _LinearSolveError(linear_solve_failure(self.ksp))
 
     def newton(self, dt: float) -> tuple[bool, int, float, str]:
         """Solve the step from the current guess in self.u; returns (converged, iterations, |R|, reason).
@@ -759,8 +759,7 @@ class _LiCreepProblem:
 
 
 class _LinearSolveError(RuntimeError):
-    def __init__(self, reason: int):
-        super().__init__(f"linear solver failed (KSP reason {reason})")
+    """A Newton direction could not be computed; the message says why (linear_solve_failure)."""
 
 
 def rigid_body_modes(V: fem.FunctionSpace) -> PETSc.NullSpace:

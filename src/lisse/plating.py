@@ -110,7 +110,7 @@ from lisse.creep import (
     equivalent_stress,
     norton_creep_update,
 )
-from lisse.fem import Body, linear_solver, load_mesh, write_vtu
+from lisse.fem import Body, linear_solve_failure, linear_solver, load_mesh, solve_linear_system, write_vtu
 from lisse.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
@@ -709,9 +709,9 @@ class _PlatingProblem:
             fem_petsc.assemble_matrix(self.A, self.jacobian_form, bcs=self.bcs)
             self.A.assemble()
             self.ksp.setOperators(self.A)
-            self.ksp.solve(self.b, self.solution)
+            solve_linear_system(self.ksp, self.b, self.solution)
             if self.ksp.getConvergedReason() <= 0:
-                return False, iteration, norm, f"linear solver failed (KSP reason {self.ksp.getConvergedReason()})"
+                return False, iteration, norm, linear_solve_failure(self.ksp)
             direction_norm = self.solution.norm()
             self.u.x.petsc_vec.copy(u_start)
             slope0 = -self.b.dot(self.solution)  # d/d alpha of the incremental energy along -solution
