@@ -480,3 +480,33 @@ def test_mumps_out_of_workspace_grows_the_margin_and_solves():
     iterative.solve(rhs, solution)
     assert iterative.getConvergedReason() == PETSc.KSP.ConvergedReason.DIVERGED_MAX_IT
     assert not grow_mumps_workspace(iterative)
+
+
+def test_solver_options_reach_mumps_and_the_multigrid_levels():
+    """Options read only when the preconditioner is built (MUMPS ICNTL, multigrid smoothers)
+    take effect, and none is left in PETSc's database afterwards."""
+    from petsc4py import PETSc
+
+    from lisse.fem import linear_solver, solve_linear_system
+
+    matrix = PETSc.Mat().createAIJ([200, 200], nnz=3, comm=MPI.COMM_SELF)  # 1D Laplacian
+    for i in range(200):
+        matrix.setValues(i, [j for j in (i - 1, i, i + 1) if 0 <= j < 200],
+                         [v for j, v in ((i - 1, -1.0), (i, 2.0), (i + 1, -1.0)) if 0 <= j < 200])
+    matrix.assemble()
+    rhs, solution = matrix.createVecs()
+    rhs.set(1.0)
+    direct = linear_solver(MPI.COMM_SELF, "test_direct_", {"ksp_type": "preonly", "pc_type": "lu",
+                                                            "pc_factor_mat_solver_type": "mumps",
+                                                            "mat_mumps_icntl_14": 77})
+    multigrid = linear_solver(MPI.COMM_SELF, "test_multigrid_", {"ksp_type": "gmres", "pc_type": "gamg",
+                                                                  "mg_levels_ksp_type": "richardson",
+                                                                  "mg_levels_pc_type": "sor"})
+    for ksp in (direct, multigrid):
+        ksp.setOperators(matrix)
+        solve_linear_system(ksp, rhs, solution)
+        assert ksp.getConvergedReason() > 0
+    assert direct.getPC().getFactorMatrix().getMumpsIcntl(14) == 77
+    smoother = multigrid.getPC().getMGSmoother(1)
+    assert (smoother.getType(), smoother.getPC().getType()) == ("richardson", "sor")
+    assert not [key for key in PETSc.Options().getAll() if key.startswith("test_")]

@@ -350,21 +350,30 @@ MUMPS_WORKSPACE_RETRIES = 3  # margins 20 -> 40 -> 80 -> 160 %
 
 
 def solve_linear_system(ksp, rhs, solution) -> None:
-    """``ksp.solve``, factorising again with a larger margin when MUMPS ran out of workspace
-    (:func:`grow_mumps_workspace`); the caller checks the converged reason."""
-    ksp.solve(rhs, solution)
-    for _ in range(MUMPS_WORKSPACE_RETRIES):
-        if ksp.getConvergedReason() > 0 or not grow_mumps_workspace(ksp):
-            return
+    """``ksp.solve`` for a KSP from :func:`linear_solver`, with its options in the database
+    (MUMPS and the multigrid levels read theirs only when the preconditioner is built), and
+    factorising again with a larger margin when MUMPS ran out of workspace
+    (:func:`grow_mumps_workspace`).  The caller checks the converged reason."""
+    with petsc_options_in_database(ksp.getOptionsPrefix(), ksp.getAttr(SOLVER_OPTIONS) or {}):
         ksp.solve(rhs, solution)
+        for _ in range(MUMPS_WORKSPACE_RETRIES):
+            if ksp.getConvergedReason() > 0 or not grow_mumps_workspace(ksp):
+                return
+            ksp.solve(rhs, solution)
+
+
+SOLVER_OPTIONS = "lisse_petsc_options"  # attribute of a linear_solver KSP: its options
 
 
 def linear_solver(comm: MPI.Comm, prefix: str, options: dict):
-    """A PETSc KSP configured from ``options`` under ``prefix`` (see :func:`petsc_options_in_database`)."""
+    """A PETSc KSP configured from ``options`` under ``prefix`` (see :func:`petsc_options_in_database`);
+    solve with :func:`solve_linear_system`, which puts the options back while it builds the
+    preconditioner."""
     from petsc4py import PETSc
 
     ksp = PETSc.KSP().create(comm)
     ksp.setOptionsPrefix(prefix)
+    ksp.setAttr(SOLVER_OPTIONS, dict(options))
     with petsc_options_in_database(prefix, options):
         ksp.setFromOptions()
     return ksp
