@@ -292,6 +292,14 @@ def petsc_options_in_database(prefix: str, options: dict):
             del database[f"{prefix}{key}"]
 
 
+MUMPS_WORKSPACE_RETRIES = 3  # per solve: margins 20 -> 40 -> 80 -> 160 %
+# Beyond this the fill of delayed pivots makes one factorisation take minutes instead of
+# seconds (measured on the 3D cell at 4 MPa, where creep has left the Li's deviatoric tangent
+# far below its bulk modulus): the Jacobian is nearly singular, and failing with that reason
+# beats running for hours.
+MUMPS_MAX_WORKSPACE_MARGIN = 640  # %
+
+
 def linear_solve_failure(ksp) -> str:
     """Why ``ksp`` failed, for the error a failed step reports: the KSP reason by name, and for a
     failed preconditioner its own reason, with MUMPS's INFOG(1) and INFOG(2) when MUMPS
@@ -310,6 +318,8 @@ def linear_solve_failure(ksp) -> str:
     if pc.getType() in (PETSc.PC.Type.LU, PETSc.PC.Type.CHOLESKY) and pc.getFactorSolverType() == "mumps":
         factor = pc.getFactorMatrix()
         text += f", MUMPS INFOG(1) = {factor.getMumpsInfog(1)}, INFOG(2) = {factor.getMumpsInfog(2)}"
+        if factor.getMumpsInfog(1) in (-8, -9) and factor.getMumpsIcntl(14) >= MUMPS_MAX_WORKSPACE_MARGIN:
+            text += f" at a workspace margin of {factor.getMumpsIcntl(14)} % (the most tried): nearly singular Jacobian"
     return text
 
 
@@ -332,7 +342,7 @@ def grow_mumps_workspace(ksp) -> bool:
         return False
     factor = pc.getFactorMatrix()
     error, shortfall, margin = factor.getMumpsInfog(1), factor.getMumpsInfog(2), factor.getMumpsIcntl(14)
-    if error not in (-8, -9):
+    if error not in (-8, -9) or margin >= MUMPS_MAX_WORKSPACE_MARGIN:
         return False
     larger = 2 * max(margin, 20)
     operators = ksp.getOperators()
@@ -346,7 +356,6 @@ def grow_mumps_workspace(ksp) -> bool:
     return True
 
 
-MUMPS_WORKSPACE_RETRIES = 3  # margins 20 -> 40 -> 80 -> 160 %
 
 
 def solve_linear_system(ksp, rhs, solution) -> None:
