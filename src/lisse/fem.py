@@ -292,6 +292,7 @@ def petsc_options_in_database(prefix: str, options: dict):
             del database[f"{prefix}{key}"]
 
 
+SOLVER_OPTIONS = "lisse_petsc_options"  # attribute of a linear_solver KSP: its options
 MUMPS_WORKSPACE_RETRIES = 3  # per solve: margins 20 -> 40 -> 80 -> 160 %
 # Beyond this the fill of delayed pivots makes one factorisation take minutes instead of
 # seconds (measured on the 3D cell at 4 MPa, where creep has left the Li's deviatoric tangent
@@ -356,8 +357,6 @@ def grow_mumps_workspace(ksp) -> bool:
     return True
 
 
-
-
 def solve_linear_system(ksp, rhs, solution) -> None:
     """``ksp.solve`` for a KSP from :func:`linear_solver`, with its options in the database
     (MUMPS and the multigrid levels read theirs only when the preconditioner is built), and
@@ -369,9 +368,6 @@ def solve_linear_system(ksp, rhs, solution) -> None:
             if ksp.getConvergedReason() > 0 or not grow_mumps_workspace(ksp):
                 return
             ksp.solve(rhs, solution)
-
-
-SOLVER_OPTIONS = "lisse_petsc_options"  # attribute of a linear_solver KSP: its options
 
 
 def linear_solver(comm: MPI.Comm, prefix: str, options: dict):
