@@ -45,7 +45,8 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
-from lisse.fem import Body, facet_samples, linear_options, load_cell_body, petsc_options_in_database, write_vtu
+from lisse.fem import (Body, facet_samples, linear_options, linear_solve_failure, load_cell_body,
+                       petsc_options_in_database, petsc_reason_name, write_vtu)
 from lisse.interface import InterfaceProfile
 from lisse.solver_cli import parameters_from_dict, write_outputs
 
@@ -262,12 +263,7 @@ class ElectrochemistryConvergenceError(RuntimeError):
 
 
 def snes_reason_name(reason: int) -> str:
-    return _reason_name(PETSc.SNES.ConvergedReason, reason)
-
-
-def _reason_name(reasons, reason: int) -> str:
-    names = {getattr(reasons, k): k for k in dir(reasons) if k.startswith(("CONVERGED_", "DIVERGED_"))}
-    return names.get(reason, str(reason))
+    return petsc_reason_name(PETSc.SNES.ConvergedReason, reason)
 
 
 # --------------------------------------------------------------------------------------
@@ -408,7 +404,7 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
         _solve_linearised(ksp, A_linear, a_linear, L_linear, phi)
         initial_guess_iterations = ksp.getIterationNumber()
         if ksp.getConvergedReason() <= 0:
-            raise ElectrochemistryConvergenceError(_reason_name(PETSc.KSP.ConvergedReason, ksp.getConvergedReason()),
+            raise ElectrochemistryConvergenceError(linear_solve_failure(ksp),
                                                    initial_guess_iterations, ksp.getResidualNorm(), params,
                                                    stage="linearised initial-guess (KSP)")
         jacobian_matrix = A_linear.duplicate(copy=False)

@@ -301,21 +301,25 @@ MUMPS_WORKSPACE_RETRIES = 3  # per solve: margins 20 -> 40 -> 80 -> 160 %
 MUMPS_MAX_WORKSPACE_MARGIN = 640  # %
 
 
+def petsc_reason_name(reasons, value: int) -> str:
+    """The name of a PETSc reason code (``reasons``: e.g. ``PETSc.KSP.ConvergedReason``)."""
+    names = [k for k in dir(reasons) if k.isupper() and getattr(reasons, k) == value]
+    # aliases (ITERATING = CONVERGED_ITERATING): the CONVERGED_/DIVERGED_ spelling
+    return next((k for k in names if k.startswith(("CONVERGED_", "DIVERGED_"))), names[0] if names else str(value))
+
+
 def linear_solve_failure(ksp) -> str:
     """Why ``ksp`` failed, for the error a failed step reports: the KSP reason by name, and for a
     failed preconditioner its own reason, with MUMPS's INFOG(1) and INFOG(2) when MUMPS
     factorised (e.g. -9: workspace too small, -10: numerically singular; MUMPS manual, sec. 8)."""
     from petsc4py import PETSc
 
-    def name(reasons, value) -> str:
-        return next((k for k in dir(reasons) if k.isupper() and getattr(reasons, k) == value), str(value))
-
     reason = ksp.getConvergedReason()
-    text = f"linear solver failed: KSP {name(PETSc.KSP.ConvergedReason, reason)} ({reason})"
+    text = f"linear solver failed: KSP {petsc_reason_name(PETSc.KSP.ConvergedReason, reason)} ({reason})"
     if reason != PETSc.KSP.ConvergedReason.DIVERGED_PCSETUP_FAILED:
         return text
     pc = ksp.getPC()
-    text += f", PC {name(PETSc.PC.FailedReason, pc.getFailedReason())}"
+    text += f", PC {petsc_reason_name(PETSc.PC.FailedReason, pc.getFailedReason())}"
     if pc.getType() in (PETSc.PC.Type.LU, PETSc.PC.Type.CHOLESKY) and pc.getFactorSolverType() == "mumps":
         factor = pc.getFactorMatrix()
         text += f", MUMPS INFOG(1) = {factor.getMumpsInfog(1)}, INFOG(2) = {factor.getMumpsInfog(2)}"
