@@ -3,7 +3,7 @@
 # any job is planned; the rules live in workflow/rules/.
 from snakemake.utils import min_version
 
-from lisse.config import load_study
+from lisse.workflow.config import load_study
 
 min_version("9.0")
 

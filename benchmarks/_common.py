@@ -56,8 +56,8 @@ def study_config(name: str = "config") -> dict:
 
 def config_sizing(name: str = "config", section: str = "mesh"):
     """A mesh section of a study config (``mesh``, or ``unit_cell_3d`` for the 3D unit cell) as a
-    :class:`lisse.geometry.MeshSizing`; None if the config has no such section."""
-    from lisse.geometry import MeshSizing
+    :class:`lisse.cell.geometry.MeshSizing`; None if the config has no such section."""
+    from lisse.cell.geometry import MeshSizing
 
     mesh = study_config(name).get(section)
     if not mesh:
@@ -69,8 +69,8 @@ def config_sizing(name: str = "config", section: str = "mesh"):
 def study_geometry(width_um: float, dimension: int = 2):
     """The default study's cell for a channel width (0 = planar): land, depth and fillet rules of
     ``config/config.yaml``.  ``dimension`` is passed only when it is not 2, so the 2D cells do not
-    depend on the 3D field of :class:`lisse.geometry.CellGeometry`."""
-    from lisse.geometry import CellGeometry
+    depend on the 3D field of :class:`lisse.cell.geometry.CellGeometry`."""
+    from lisse.cell.geometry import CellGeometry
 
     g = study_config()["geometry"]
     extra = {} if dimension == 2 else {"dimension": dimension}
@@ -91,9 +91,9 @@ def study_geometry(width_um: float, dimension: int = 2):
 def mesh(workdir: Path, name: str, geometry, sizing, write=None) -> dict:
     """Generate (or reuse) ``workdir/name.msh`` and its facts JSON; ``mesh_s`` is the generation
     time (from a side file if the mesh was already there).  ``write`` defaults to
-    :func:`lisse.geometry.write_geometry` (same signature: geometry, sizing, msh, json)."""
+    :func:`lisse.cell.geometry.write_geometry` (same signature: geometry, sizing, msh, json)."""
     if write is None:
-        from lisse.geometry import write_geometry as write
+        from lisse.cell.geometry import write_geometry as write
     msh, facts, timing = workdir / f"{name}.msh", workdir / f"{name}.json", workdir / f"{name}.mesh_s"
     if not msh.exists():
         workdir.mkdir(parents=True, exist_ok=True)
@@ -185,17 +185,17 @@ def _run_one(solve: dict, outdir: Path, comm):
     kind, parameters = solve["kind"], solve["parameters"]
     files = dict(summary_json=outdir / "summary.json", fields_dir=None, vtu_path=None, comm=comm)
     if kind == "electrochemistry":
-        from lisse.electrochemistry import ElectrochemistryParameters, run_electrochemistry
+        from lisse.cell.electrochemistry import ElectrochemistryParameters, run_electrochemistry
 
         return run_electrochemistry(solve["msh"], solve["json"], ElectrochemistryParameters.from_dict(parameters),
                                     solve["petsc_options"], interface_csv=outdir / "interface.csv", **files)
     if kind == "mechanics":
-        from lisse.mechanics import MechanicsParameters, run_mechanics
+        from lisse.cell.mechanics import MechanicsParameters, run_mechanics
 
         return run_mechanics(solve["msh"], solve["json"], MechanicsParameters.from_dict(parameters),
                              solve["petsc_options"], interface_csv=outdir / "interface.csv", **files)
     if kind == "plating":
-        from lisse.plating import PlatingParameters, run_plating
+        from lisse.plating.mechanics import PlatingParameters, run_plating
 
         return run_plating(solve["msh"], solve["json"], PlatingParameters.from_dict(parameters),
                            history_csv=outdir / "history.csv", petsc_options=solve["petsc_options"], **files)
@@ -207,6 +207,7 @@ def _worker(case_path: str) -> None:
     import resource
 
     import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py)
+
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD

@@ -53,7 +53,7 @@ SCALING_COLUMNS = [
     ("solve s", "solve", ".3f"), ("solve us/DOF", "us_per_dof", ".2f"), ("peak RSS MB", "rss_MB", ".0f"),
 ]
 MUMPS = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
-GAMG = {"pc_type": "gamg"}  # selects the CG + GAMG preset of lisse.electrochemistry
+GAMG = {"pc_type": "gamg"}  # selects the CG + GAMG preset of lisse.cell.electrochemistry
 
 
 def main() -> None:
@@ -63,7 +63,7 @@ def main() -> None:
                         help="finest uniform element size (um) of the scaling table; 0.75 gives ~1.1e6 DOFs")
     args = parser.parse_args()
 
-    from lisse.geometry import MeshSizing
+    from lisse.cell.geometry import MeshSizing
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="lisse-bench-ec-"))
     workdir.mkdir(parents=True, exist_ok=True)

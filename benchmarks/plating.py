@@ -38,7 +38,7 @@ def run_case(files: dict, constraint: str, current: float, ranks: int) -> dict:
 
 
 def plating_mesh(workdir: Path, flaw_nm: float, sizing_name: str) -> dict:
-    from lisse.plating_geometry import PlatingGeometry, PlatingMeshSizing, write_plating_geometry
+    from lisse.plating.geometry import PlatingGeometry, PlatingMeshSizing, write_plating_geometry
 
     return mesh(workdir, f"a{flaw_nm:g}_{sizing_name}", PlatingGeometry(flaw_size=flaw_nm * NM),
                 PlatingMeshSizing(**SIZINGS[sizing_name]), write=write_plating_geometry)

@@ -45,8 +45,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, UM, SolveFailed, config_sizing, mesh, one_line, p2_dofs, solve, spawn, study_config, \
-    study_geometry
+from _common import (
+    ROOT,
+    UM,
+    SolveFailed,
+    config_sizing,
+    mesh,
+    one_line,
+    p2_dofs,
+    solve,
+    spawn,
+    study_config,
+    study_geometry,
+)
 
 SECTIONS = ("geometry", "ranks", "workflow", "sweep")
 EC_CURRENT = 5.0  # A/m² (0.5 mA/cm², the figures' operating point)
@@ -78,7 +89,7 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 def git_hash(path: Path = ROOT) -> str:
     """Short commit, ``-dirty`` if the code the solves import has uncommitted changes."""
-    from lisse.provenance import git_commit
+    from lisse.core.provenance import git_commit
 
     commit = git_commit(path, paths=("src", "workflow", "scripts", "config"))
     return commit[:7] + commit[40:]  # "unknown" stays whole
@@ -107,7 +118,7 @@ class Bench:
     """Meshes, warm-ups and solves shared by the sections of one run."""
 
     def __init__(self, workdir: Path, quick: bool, ranks: int, mechanics_3d_large: bool, timeout: float):
-        from lisse.geometry import MeshSizing
+        from lisse.cell.geometry import MeshSizing
 
         self.workdir, self.quick, self.ranks, self.mechanics_3d_large = workdir, quick, ranks, mechanics_3d_large
         self.timeout = timeout

@@ -1,8 +1,9 @@
 """Rule `calibration`: fit eps_dot_0 to the planar cell's measured CCD (or take the literature value)."""
 
-from lisse import analysis, logs
-from lisse.atomic import write_json_atomically
-from lisse.stability import calibrate_creep_prefactor
+from lisse.cell import analysis
+from lisse.cell.stability import calibrate_creep_prefactor
+from lisse.core import logs
+from lisse.core.atomic import write_json_atomically
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 config = snakemake.params.config  # noqa: F821

@@ -4,16 +4,20 @@
         --parameters '{"applied_current_density": 5.0}' --interface interface.csv \\
         --summary summary.json [--fields fields.bp] [--vtu fields.vtu] [--log solve.log]
 
-``--parameters`` holds the fields of :class:`lisse.electrochemistry.ElectrochemistryParameters`
+``--parameters`` holds the fields of :class:`lisse.cell.electrochemistry.ElectrochemistryParameters`
 (SI) and optional ``petsc_options`` (without the ``ec_`` prefix). Outputs are written only
 after a converged solve.
 """
 
 import sys
 
-from lisse import solver_cli
-from lisse.electrochemistry import ElectrochemistryConvergenceError, ElectrochemistryParameters, run_electrochemistry
+from lisse.cell.electrochemistry import (
+    ElectrochemistryConvergenceError,
+    ElectrochemistryParameters,
+    run_electrochemistry,
+)
+from lisse.workflow import cli
 
 if __name__ == "__main__":
-    sys.exit(solver_cli.main("electrochemistry", ElectrochemistryParameters, run_electrochemistry,
+    sys.exit(cli.main("electrochemistry", ElectrochemistryParameters, run_electrochemistry,
                              ElectrochemistryConvergenceError))

@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from lisse import analysis, logs, plotting
-from lisse.experiments import read_experiments
+from lisse.cell import analysis, plots
+from lisse.cell.experiments import read_experiments
+from lisse.core import logs
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 inputs, params, output = snakemake.input, snakemake.params, snakemake.output  # noqa: F821
@@ -13,9 +14,9 @@ diagrams = {label: pd.read_csv(path) for label, path in zip(params.labels, input
 ccds = {label: pd.read_csv(path) for label, path in zip(params.labels, inputs.ccds)}
 experiments = read_experiments(inputs.experiments, default_temperature_C=config["temperature_C"])
 eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration)
-plotting.phase_diagrams(diagrams, ccds, experiments, config["stability"]["critical_stable_fraction"], eps_dot_0,
+plots.phase_diagrams(diagrams, ccds, experiments, config["stability"]["critical_stable_fraction"], eps_dot_0,
                         output.diagrams)
-plotting.phase_boundaries(ccds, experiments, output.boundaries)
+plots.phase_boundaries(ccds, experiments, output.boundaries)
 
 pressure = config["stability"]["calibration_pressure_MPa"]
 at_pressure = pd.DataFrame([
@@ -24,6 +25,6 @@ at_pressure = pd.DataFrame([
     for label, width, ccd in zip(params.labels, params.widths, ccds.values())
 ])
 at_pressure.to_csv(output.ccd_table, index=False)
-plotting.ccd_vs_channel_width(at_pressure, experiments, pressure, output.ccd)
+plots.ccd_vs_channel_width(at_pressure, experiments, pressure, output.ccd)
 for row in at_pressure.itertuples():
     log.info("CCD at %g MPa, %s: %.3f mA/cm2", pressure, row.geometry, row.ccd_mA_cm2)

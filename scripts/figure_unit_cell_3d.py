@@ -4,17 +4,18 @@ import json
 import tempfile
 from pathlib import Path
 
-from lisse import analysis, logs, plotting, preview
+from lisse.cell import analysis, plots
+from lisse.core import logs, preview
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 inputs, params, output = snakemake.input, snakemake.params, snakemake.output  # noqa: F821
 current = params.current_mA_cm2
 summaries = [json.loads(Path(path).read_text()) for path in inputs.summaries]
-table = plotting.unit_cell_3d_table(summaries, params.labels)
+table = plots.unit_cell_3d_table(summaries, params.labels)
 table.to_csv(output.table, index=False, float_format="%.8g")
 log.info("3D vs 2D electrochemistry:\n%s", table.to_string(index=False))
 
-mechanics = plotting.unit_cell_3d_mechanics_table([json.loads(Path(path).read_text())
+mechanics = plots.unit_cell_3d_mechanics_table([json.loads(Path(path).read_text())
                                                    for path in inputs.mechanics_summaries], params.mechanics_labels)
 if len(mechanics):
     eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration)
@@ -28,4 +29,4 @@ mechanics.to_csv(output.mechanics_table, index=False, float_format="%.8g")
 with tempfile.TemporaryDirectory() as scratch:  # the 3D render is only a panel of the figure
     render = Path(scratch) / "render.png"
     preview.current_density_render_3d(inputs.render_vtu, render, current * 10.0)
-    plotting.unit_cell_3d_comparison(table, render, current, output.png, mechanics, params.pressure_MPa)
+    plots.unit_cell_3d_comparison(table, render, current, output.png, mechanics, params.pressure_MPa)

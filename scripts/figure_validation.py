@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from lisse import logs, plotting
+from lisse.cell import plots
+from lisse.core import logs
 
 logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
-plotting.validation_table_figure(pd.read_csv(snakemake.input.table), snakemake.output.png)  # noqa: F821
+plots.validation_table_figure(pd.read_csv(snakemake.input.table), snakemake.output.png)  # noqa: F821

@@ -3,9 +3,9 @@
 import json
 import logging
 
-from lisse import logs, provenance
-from lisse.geometry import CellGeometry, MeshSizing, write_geometry
-from lisse.preview import mesh_preview, mesh_preview_3d
+from lisse.cell.geometry import CellGeometry, MeshSizing, write_geometry
+from lisse.core import logs, provenance
+from lisse.core.preview import mesh_preview, mesh_preview_3d
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 params = snakemake.params  # noqa: F821

@@ -4,7 +4,7 @@
         --parameters '{"stack_pressure": 1e6}' --interface interface.csv --summary summary.json \\
         [--fields fields.bp] [--vtu fields.vtu] [--calibration calibration.json] [--log solve.log]
 
-``--parameters`` holds the fields of :class:`lisse.mechanics.MechanicsParameters` (SI) and
+``--parameters`` holds the fields of :class:`lisse.cell.mechanics.MechanicsParameters` (SI) and
 optional ``petsc_options`` (without the ``me_`` prefix). With ``--calibration`` the creep
 prefactor is the calibrated one: the channel Li relaxes along a creep tail at t_eval, so its
 stress depends on eps_dot_0 (the planar cell's does not, which is why the calibration can use
@@ -14,8 +14,8 @@ the planar solve). Outputs are written only after a successful solve.
 import json
 import sys
 
-from lisse import solver_cli
-from lisse.mechanics import MechanicsConvergenceError, MechanicsParameters, run_mechanics
+from lisse.cell.mechanics import MechanicsConvergenceError, MechanicsParameters, run_mechanics
+from lisse.workflow import cli
 
 
 def calibration_argument(parser):
@@ -32,5 +32,5 @@ def calibrated(values: dict, args) -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(solver_cli.main("mechanics", MechanicsParameters, run_mechanics, MechanicsConvergenceError,
+    sys.exit(cli.main("mechanics", MechanicsParameters, run_mechanics, MechanicsConvergenceError,
                              adjust=calibrated, extra_arguments=calibration_argument))

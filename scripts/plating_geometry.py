@@ -3,8 +3,8 @@
 import json
 import logging
 
-from lisse import logs, provenance
-from lisse.plating_geometry import PlatingGeometry, PlatingMeshSizing, plating_preview, write_plating_geometry
+from lisse.core import logs, provenance
+from lisse.plating.geometry import PlatingGeometry, PlatingMeshSizing, plating_preview, write_plating_geometry
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 params = snakemake.params  # noqa: F821

@@ -2,8 +2,9 @@
 
 import json
 
-from lisse import analysis, logs, provenance
-from lisse.atomic import write_json_atomically
+from lisse.cell import analysis
+from lisse.core import logs, provenance
+from lisse.core.atomic import write_json_atomically
 
 logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 inputs = snakemake.input  # noqa: F821

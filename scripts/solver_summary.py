@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from lisse import logs
+from lisse.core import logs
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 rows = []

@@ -1,6 +1,7 @@
 """Rule `stability`: phase diagram and CCD(P) of one geometry from its solved interface fields."""
 
-from lisse import analysis, logs
+from lisse.cell import analysis
+from lisse.core import logs
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 config = snakemake.params.config  # noqa: F821

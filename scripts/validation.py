@@ -1,6 +1,7 @@
 """Rule `validation`: the calibrated model's verdict on every experiment, and the agreement score."""
 
-from lisse import analysis, logs
+from lisse.cell import analysis
+from lisse.core import logs
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 table = analysis.validation_table(snakemake.input.experiments, snakemake.params.cases,  # noqa: F821

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lisse.config import ConfigError, load_study, load_study_file
+from lisse.workflow.config import ConfigError, load_study, load_study_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lisse.electrochemistry import (
+from lisse.cell.electrochemistry import (
     GAMG_SOLVER,
     INTERFACE_COLUMNS,
     ITERATIVE_SOLVER,
@@ -21,9 +21,9 @@ from lisse.electrochemistry import (
     run_electrochemistry,
     solve_electrochemistry,
 )
-from lisse.fem import INTERFACE_SEGMENTS, load_body, load_mesh
-from lisse.geometry import CellGeometry, MeshSizing, write_geometry
-from lisse.interface import InterfaceProfile
+from lisse.cell.geometry import INTERFACE_SEGMENTS, CellGeometry, MeshSizing, write_geometry
+from lisse.cell.interface import InterfaceProfile
+from lisse.core.mesh import load_body, load_mesh
 
 ROOT = Path(__file__).resolve().parents[1]
 UM = 1e-6

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lisse.experiments import ExperimentsError, channel_widths_um, read_experiments
+from lisse.cell.experiments import ExperimentsError, channel_widths_um, read_experiments
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "geometry,channel_width_um,current_mA_cm2,pressure_MPa,temperature_C,outcome,test,source,note\n"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lisse.fracture import (
+from lisse.plating.fracture import (
     LLZO_CLEAVAGE_STRENGTH,
     current_density_from_velocity,
     fracture_map,

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from lisse.geometry import CellGeometry, MeshSizing, interface_profile, write_geometry
+from lisse.cell.geometry import CellGeometry, MeshSizing, interface_profile, write_geometry
 
 UM = 1e-6
 SIZING = MeshSizing(interface_element=5 * UM, growth_rate=1.3, max_element=100 * UM, elements_per_fillet=3)
@@ -103,11 +103,13 @@ def test_written_facts_and_statistics(grid200_mesh):
 
 def test_mesh_groups_and_areas_in_dolfinx(grid200_mesh):
     import dolfinx_solver  # noqa: F401
+
     import ufl
     from dolfinx import fem
     from mpi4py import MPI
 
-    from lisse.fem import INTERFACE_SEGMENTS, load_body, load_mesh
+    from lisse.cell.geometry import INTERFACE_SEGMENTS
+    from lisse.core.mesh import load_body, load_mesh
 
     folder, facts = grid200_mesh
     data = load_mesh(folder / "mesh.msh", MPI.COMM_WORLD)

@@ -1,7 +1,7 @@
 """Tests of the Li creep mechanics: closed forms, contact, mesh convergence, MPI.
 
 Real gmsh meshes and real DOLFINx solves on small meshes; each mesh is built once
-per module.  Constitutive closed forms drive :func:`lisse.creep.norton_creep_update`
+per module.  Constitutive closed forms drive :func:`lisse.core.creep.norton_creep_update`
 directly (uniaxial stress needs mixed strain/stress control, which a plane-strain
 FE model cannot give); the planar-cell tests run the same law through the FE solver.
 """
@@ -15,17 +15,16 @@ import sys
 from pathlib import Path
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py)
+
 import gmsh
 import numpy as np
 import pandas as pd
 import pytest
 from mpi4py import MPI
 
-from lisse.creep import NortonMaterial, equivalent_stress, norton_creep_update
-from lisse.fem import averaged_boundary_normal, load_body, load_mesh
-from lisse.geometry import CellGeometry, MeshSizing, write_geometry
-from lisse.interface import InterfaceProfile, Segment
-from lisse.mechanics import (
+from lisse.cell.geometry import CellGeometry, MeshSizing, write_geometry
+from lisse.cell.interface import InterfaceProfile, Segment
+from lisse.cell.mechanics import (
     INTERFACE_COLUMNS,
     MechanicsConvergenceError,
     MechanicsParameters,
@@ -33,6 +32,8 @@ from lisse.mechanics import (
     run_mechanics,
     solve_mechanics,
 )
+from lisse.core.creep import NortonMaterial, equivalent_stress, norton_creep_update
+from lisse.core.mesh import averaged_boundary_normal, load_body, load_mesh
 
 REPO = Path(__file__).resolve().parents[1]
 P = 1.0e6  # stack pressure, Pa
@@ -448,8 +449,13 @@ def _saddle_point_matrix(n: int = 2000, m: int = 1000):
 def test_mumps_out_of_workspace_grows_the_margin_and_solves():
     from petsc4py import PETSc
 
-    from lisse.fem import grow_mumps_workspace, linear_solve_failure, linear_solver, solve_linear_system
-    from lisse.mechanics import DIRECT_SOLVER
+    from lisse.core.solvers import (
+        DIRECT_SOLVER,
+        grow_mumps_workspace,
+        linear_solve_failure,
+        linear_solver,
+        solve_linear_system,
+    )
 
     matrix = _saddle_point_matrix()
     ksp = linear_solver(MPI.COMM_SELF, "test_mumps_", DIRECT_SOLVER)
@@ -487,7 +493,7 @@ def test_solver_options_reach_mumps_and_the_multigrid_levels():
     take effect, and none is left in PETSc's database afterwards."""
     from petsc4py import PETSc
 
-    from lisse.fem import linear_solver, solve_linear_system
+    from lisse.core.solvers import linear_solver, solve_linear_system
 
     matrix = PETSc.Mat().createAIJ([200, 200], nnz=3, comm=MPI.COMM_SELF)  # 1D Laplacian
     for i in range(200):

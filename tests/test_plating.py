@@ -16,17 +16,26 @@ from dataclasses import asdict
 from pathlib import Path
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py)
+
 import gmsh
 import numpy as np
 import pandas as pd
 import pytest
 from mpi4py import MPI
 
-from lisse.constants import FARADAY, LI_MOLAR_VOLUME
-from lisse.creep import NortonMaterial, norton_creep_update
-from lisse.fem import load_mesh
-from lisse.fracture import griffith_critical_stress
-from lisse.plating import (
+from lisse.core.constants import FARADAY, LI_MOLAR_VOLUME
+from lisse.core.creep import NortonMaterial, norton_creep_update
+from lisse.core.mesh import load_mesh
+from lisse.plating.fracture import griffith_critical_stress
+from lisse.plating.geometry import (
+    CELL_GROUPS,
+    FACET_GROUPS,
+    NM,
+    PlatingGeometry,
+    PlatingMeshSizing,
+    write_plating_geometry,
+)
+from lisse.plating.mechanics import (
     HISTORY_COLUMNS,
     PlatingConvergenceError,
     PlatingParameters,
@@ -39,18 +48,8 @@ from lisse.plating import (
     small_strain_update,
     solve_plating,
 )
-from lisse.plating_geometry import (
-    CELL_GROUPS,
-    FACET_GROUPS,
-    NM,
-    PlatingGeometry,
-    PlatingMeshSizing,
-    PlatingSweep,
-    geometry_from_config,
-    parameters_from_config,
-    write_plating_geometry,
-)
-from lisse.plating_plots import collect_summaries, fracture_assessment, stress_fields, stress_vs_current
+from lisse.plating.plots import collect_summaries, fracture_assessment, stress_fields, stress_vs_current
+from lisse.plating.sweep import PlatingSweep, geometry_from_config, parameters_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 LI = NortonMaterial(youngs_modulus=7.8e9, poisson_ratio=0.38, creep_rate=1.4e-2, creep_exponent=6.6,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lisse.stability import (
+from lisse.cell.stability import (
     InterfaceResponse,
     StabilityCriterion,
     area_stability_metrics,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from lisse.electrochemistry import ElectrochemistryParameters, planar_cell_voltage, run_electrochemistry
-from lisse.geometry import CellGeometry, MeshSizing, write_geometry
-from lisse.mechanics import MechanicsParameters, run_mechanics
-from lisse.stability import InterfaceResponse, electrochemical_strain_rate
+from lisse.cell.electrochemistry import ElectrochemistryParameters, planar_cell_voltage, run_electrochemistry
+from lisse.cell.geometry import CellGeometry, MeshSizing, write_geometry
+from lisse.cell.mechanics import MechanicsParameters, run_mechanics
+from lisse.cell.stability import InterfaceResponse, electrochemical_strain_rate
 
 W, D, R = 200e-6, 300e-6, 2e-6  # the 200 um grid: width = land, depth, fillet radius
 I_APP = 5.0  # A/m² (0.5 mA/cm²)

@@ -178,7 +178,7 @@ def print_agreement_score():
 
     path = f"{RESULTS}/validation.csv"
     if os.path.exists(path):
-        from lisse.analysis import agreement_score
+        from lisse.cell.analysis import agreement_score
 
         agree, total = agreement_score(path)
         print(f"lisse: model agrees with {agree} of {total} experiments ({path}); results in {RESULTS}/")

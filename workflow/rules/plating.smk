@@ -2,10 +2,11 @@
 # tip and fracture of LLZO at a surface pit. Geometries per flaw size, one FE solve per
 # (constraint case x flaw size x current density), then the sweep table, the fracture map
 # and the figures. Parameters: the `plating:` section of the validated config; ids and paths
-# come from lisse.plating_geometry.PlatingSweep (SWEEP.outputs() lists every product).
+# come from lisse.plating.sweep.PlatingSweep (SWEEP.outputs() lists every product).
 from dataclasses import asdict
 
-from lisse.plating_geometry import PlatingSweep, zoom_box_nm
+from lisse.plating.geometry import zoom_box_nm
+from lisse.plating.sweep import PlatingSweep
 
 SWEEP = PlatingSweep(STUDY.config["plating"], RESULTS)
 
@@ -84,7 +85,7 @@ rule plating_summary:
     conda:
         "../envs/lisse.yaml"
     shell:
-        "python -m lisse.plating_plots summary --summaries {input.summaries} --output {output.table} > {log} 2>&1"
+        "python -m lisse.plating.plots summary --summaries {input.summaries} --output {output.table} > {log} 2>&1"
 
 
 rule fracture_map:
@@ -105,7 +106,7 @@ rule fracture_map:
     conda:
         "../envs/lisse.yaml"
     shell:
-        "python -m lisse.plating_plots fracture-map --table {input.table} --map {output.map}"
+        "python -m lisse.plating.plots fracture-map --table {input.table} --map {output.map}"
         " --critical {output.critical} --points-per-decade {params.points_per_decade}"
         " --report-currents-mA-cm2 {params.report_currents} --fracture-toughness-MPa-m05 {params.toughness}"
         " --geometry-factor {params.geometry_factor} --cleavage-strength-GPa {params.cleavage}"
@@ -129,7 +130,7 @@ rule plating_figure_rates:
     conda:
         "../envs/lisse.yaml"
     shell:
-        "python -m lisse.plating_plots figure-rates --table {input.table} --png {output.png} > {log} 2>&1"
+        "python -m lisse.plating.plots figure-rates --table {input.table} --png {output.png} > {log} 2>&1"
 
 
 rule plating_figure_fields:
@@ -153,7 +154,7 @@ rule plating_figure_fields:
     conda:
         "../envs/lisse.yaml"
     shell:
-        "python -m lisse.plating_plots figure-fields --vtu {input.vtu} --cases {params.cases}"
+        "python -m lisse.plating.plots figure-fields --vtu {input.vtu} --cases {params.cases}"
         " --currents-mA-cm2 {params.currents} --window-nm {params.window} --png {output.png} > {log} 2>&1"
 
 
@@ -174,4 +175,4 @@ rule plating_figure_fracture_map:
     conda:
         "../envs/lisse.yaml"
     shell:
-        "python -m lisse.plating_plots figure-fracture-map --map {input.map} --png {output.png} > {log} 2>&1"
+        "python -m lisse.plating.plots figure-fracture-map --map {input.map} --png {output.png} > {log} 2>&1"

@@ -1,6 +1,6 @@
 # Stability criterion on the solved interface fields: calibration of eps_dot_0 on the planar
 # cell, dense phase diagrams per geometry (interpolation, no solves), validation against the
-# experiments. Pure post-processing (lisse.stability, lisse.analysis).
+# experiments. Pure post-processing (lisse.cell.stability, lisse.cell.analysis).
 
 
 rule calibration:

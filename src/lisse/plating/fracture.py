@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from lisse.constants import FARADAY, LI_DENSITY, LI_MOLAR_VOLUME, LI_SURFACE_ENERGY
+from lisse.core.constants import FARADAY, LI_DENSITY, LI_MOLAR_VOLUME, LI_SURFACE_ENERGY
 
 # SCIENCE.md, Study B
 LLZO_FRACTURE_TOUGHNESS = 0.95e6  # Pa m^0.5, K_IC of Ta-doped LLZO

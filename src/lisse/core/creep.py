@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-GAS_CONSTANT = 8.314462618  # J/(mol K)
+from lisse.core.constants import GAS_CONSTANT
+
 
 def mandel_identity(components: int = 4) -> np.ndarray:
     """The identity tensor as a Mandel vector of 4 (plane strain) or 6 (3D) components."""
@@ -87,11 +88,19 @@ class NortonMaterial:
 
 class LithiumCreepLaw:
     """Li's Norton law with an Arrhenius prefactor, shared by the parameter dataclasses of Study A
-    (:class:`lisse.mechanics.MechanicsParameters`) and Study B (:class:`lisse.plating.PlatingParameters`).
+    (:class:`lisse.cell.mechanics.MechanicsParameters`) and Study B (:class:`lisse.plating.mechanics.PlatingParameters`).
 
     Needs the fields ``creep``, ``temperature``, ``creep_rate_ref``, ``creep_activation_energy``,
     ``reference_temperature``, ``creep_exponent`` and ``creep_stress_ref`` (SI).
     """
+
+    creep: bool
+    temperature: float  # K
+    creep_rate_ref: float  # 1/s, at reference_temperature
+    creep_activation_energy: float  # J/mol
+    reference_temperature: float  # K
+    creep_exponent: float
+    creep_stress_ref: float  # Pa
 
     @property
     def creep_rate(self) -> float:

@@ -27,28 +27,42 @@ is twice the half-cell drop, ``2 * (phi_s - mean(phi on the mid-plane))``.
 
 from __future__ import annotations
 
-import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
-
 import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
+
 import numpy as np
 import pandas as pd
 import ufl
 from dolfinx import fem, io
-from dolfinx.fem.petsc import (LinearProblem, NonlinearProblem, assemble_matrix, assemble_vector, assign,
-                               interpolation_matrix)
+from dolfinx.fem.petsc import (
+    LinearProblem,
+    NonlinearProblem,
+    assemble_matrix,
+    assemble_vector,
+    assign,
+    interpolation_matrix,
+)
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from lisse.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
-from lisse.fem import (Body, facet_samples, linear_options, linear_solve_failure, load_cell_body,
-                       petsc_options_in_database, petsc_reason_name, write_vtu)
-from lisse.interface import InterfaceProfile
-from lisse.solver_cli import parameters_from_dict, write_outputs
+from lisse.cell.interface import InterfaceProfile
+from lisse.cell.mesh import load_cell_body
+from lisse.core.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
+from lisse.core.mesh import Body, assemble_scalar, facet_samples, write_vtu
+from lisse.core.outputs import write_outputs
+from lisse.core.parameters import parameters_from_dict
+from lisse.core.solvers import (
+    DIRECT_SOLVER,
+    linear_options,
+    linear_solve_failure,
+    petsc_options_in_database,
+    petsc_reason_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +207,6 @@ def planar_cell_voltage(params: ElectrochemistryParameters, sse_half_thickness: 
 
 
 # Linear solvers for the Newton steps.  The Jacobian is symmetric positive definite.
-DIRECT_SOLVER = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
 # CG with two-level p-multigrid: the P_k operator is smoothed by Chebyshev/Jacobi and its
 # coarse level is the P1 operator on the same mesh (the Galerkin product through the P1 -> P_k
 # interpolation, which the solver supplies), solved by one GAMG V-cycle.  Against GAMG on the
@@ -364,9 +377,9 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
                 + i_app * v * ds_midplane)
 
     F = weak_form(butler_volmer_current)
-    nominal_width = _assemble(comm, 1.0 * ds_midplane)
+    nominal_width = assemble_scalar(comm, 1.0 * ds_midplane)
     total_current = float(params.applied_current_density) * nominal_width
-    interface_length = _assemble(comm, 1.0 * ds_interface)
+    interface_length = assemble_scalar(comm, 1.0 * ds_interface)
     options = default_petsc_options(n_dofs, total_current, petsc_options, params.element_degree)
 
     # Start Newton from the linearised problem, i_n ~ g eta.  The slope g is the chord of the
@@ -424,15 +437,15 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     # ---- post-processing: assembled (and MPI-reduced) interface and mid-plane integrals
     eta = phi_s - phi
     interface_current = butler_volmer_current(eta, i0, alpha_a, alpha_c, T)
-    segment_length = {name: _assemble(comm, 1.0 * body.ds(name)(degree=quadrature_degree)) for name in segments}
-    segment_current = {name: _assemble(comm, interface_current * body.ds(name)(degree=quadrature_degree)) for name in segments}
+    segment_length = {name: assemble_scalar(comm, 1.0 * body.ds(name)(degree=quadrature_degree)) for name in segments}
+    segment_current = {name: assemble_scalar(comm, interface_current * body.ds(name)(degree=quadrature_degree)) for name in segments}
     interface_current_total = sum(segment_current.values())
-    mean_midplane_potential = _assemble(comm, phi * ds_midplane) / nominal_width
+    mean_midplane_potential = assemble_scalar(comm, phi * ds_midplane) / nominal_width
     half_cell_voltage = float(phi_s.value) - mean_midplane_potential
     # Energy identity of the weak form (test with v = phi): i_app W V_half = bulk Joule
     # heating + interfacial dissipation, which splits the cell resistance into two parts.
-    bulk_dissipation = _assemble(comm, ufl.inner(sigma * ufl.grad(phi), ufl.grad(phi)) * ufl.dx)
-    interface_dissipation = _assemble(comm, interface_current * eta * ds_interface)
+    bulk_dissipation = assemble_scalar(comm, ufl.inner(sigma * ufl.grad(phi), ufl.grad(phi)) * ufl.dx)
+    interface_dissipation = assemble_scalar(comm, interface_current * eta * ds_interface)
 
     table = _interface_table(body, phi, profile, params)
     segment_nodes = table.groupby("segment")["current_density_A_m2"].agg(["min", "max"]).reindex(segments)
@@ -448,7 +461,7 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
         "max_current_density_A_m2": float(table["current_density_A_m2"].max()),
         "min_current_density_A_m2": float(table["current_density_A_m2"].min()),
         "max_current_density_normalised": float(table["current_density_normalised"].max()) if i_app_value else None,
-        "mean_overpotential_V": _assemble(comm, eta * ds_interface) / interface_length,
+        "mean_overpotential_V": assemble_scalar(comm, eta * ds_interface) / interface_length,
         "max_overpotential_V": float(table["overpotential_V"].max()),
         "segment_mean_current_density_A_m2": {n: segment_current[n] / segment_length[n] for n in segments},
         "segment_max_current_density_A_m2": segment_nodes["max"].to_dict(),
@@ -501,11 +514,6 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
             summary["cell_voltage_V"], summary["max_current_density_normalised"] or float("nan"),
             summary["solve_time_s"] + summary["setup_time_s"])
     return ElectrochemistryResult(potential=phi, interface=table, summary=summary, parameters=params)
-
-
-def _assemble(comm: MPI.Comm, form: ufl.Form) -> float:
-    """Assemble a scalar form over the owned cells/facets and sum over ranks."""
-    return comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
 
 
 def _solve_linearised(ksp: PETSc.KSP, A: PETSc.Mat, a: fem.Form, L: fem.Form, u: fem.Function) -> None:

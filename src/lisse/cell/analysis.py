@@ -1,4 +1,4 @@
-"""Post-processing glue between the solvers' files and :mod:`lisse.stability` (no DOLFINx).
+"""Post-processing glue between the solvers' files and :mod:`lisse.cell.stability` (no DOLFINx).
 
 The rule scripts stay thin: they pass file lists and sweep values here and write
 what comes back.
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lisse import stability
-from lisse.stability import InterfaceResponse, StabilityCriterion
+from lisse.cell import stability
+from lisse.cell.stability import InterfaceResponse, StabilityCriterion
 
 MA_CM2 = 10.0  # 1 mA/cm² in A/m²
 MPA = 1e6
@@ -116,7 +116,7 @@ def validation_table(experiments_csv: str | Path, cases: dict[str, dict], eps_do
     planar CCD point the calibration was fitted to is marked ``role = calibration`` and left
     out of the score: the model reproduces it by construction (it sits exactly on the boundary).
     """
-    from lisse.experiments import read_experiments
+    from lisse.cell.experiments import read_experiments
 
     experiments = read_experiments(experiments_csv, default_temperature_C=config["temperature_C"])
     st, crit = config["stability"], criterion(config)

@@ -11,7 +11,7 @@ import meshio  # noqa: E402
 import numpy as np  # noqa: E402
 import pyvista as pv  # noqa: E402
 
-from lisse.atomic import write_atomically  # noqa: E402
+from lisse.core.atomic import write_atomically  # noqa: E402
 
 pv.OFF_SCREEN = True
 

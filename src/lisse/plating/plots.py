@@ -2,15 +2,15 @@
 
 Pure pandas/matplotlib (no DOLFINx), so the workflow's post-processing rules start fast:
 
-    python -m lisse.plating_plots summary --summaries a.json b.json ... --output plating_summary.csv
-    python -m lisse.plating_plots fracture-map --table plating_summary.csv --map map.csv --critical critical.csv
-    python -m lisse.plating_plots figure-rates --table plating_summary.csv --png rates.png
-    python -m lisse.plating_plots figure-fields --vtu low.vtu high.vtu ... --labels ... --png fields.png
-    python -m lisse.plating_plots figure-fracture-map --map map.csv --png map.png
+    python -m lisse.plating.plots summary --summaries a.json b.json ... --output plating_summary.csv
+    python -m lisse.plating.plots fracture-map --table plating_summary.csv --map map.csv --critical critical.csv
+    python -m lisse.plating.plots figure-rates --table plating_summary.csv --png rates.png
+    python -m lisse.plating.plots figure-fields --vtu low.vtu high.vtu ... --labels ... --png fields.png
+    python -m lisse.plating.plots figure-fracture-map --map map.csv --png map.png
 
 Fracture map (SCIENCE.md, Study B, "Fracture assessment").  Per constraint case, the FE
 pit-tip stress sigma_1(i, a) of the sweep is interpolated linearly in (log i, log a) and
-compared, through :func:`lisse.fracture.fracture_map`, against min(sigma_c(a), sigma_th):
+compared, through :func:`lisse.plating.fracture.fracture_map`, against min(sigma_c(a), sigma_th):
 Griffith sigma_c(a) = K_IC / (Y sqrt(pi a)) and the cleavage strength sigma_th = 16.1 GPa
 (column ``crack``, the study's criterion).  It compares a notch-root stress with a
 nominal-stress criterion, which is conservative (the pit's own stress concentration is
@@ -30,15 +30,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lisse.atomic import write_atomically
-from lisse.fracture import (
+from lisse.core.atomic import write_atomically
+from lisse.core.figures import plt, save
+from lisse.plating.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
     LLZO_FRACTURE_TOUGHNESS,
     fracture_map,
     griffith_critical_stress,
 )
-from lisse.plotting import plt, save
 
 CASE_ORDER = ("top", "top_lateral", "none")
 CASE_COLOURS = {"top": "#1f5fa8", "top_lateral": "#b2412b", "none": "#2e8b57"}
@@ -110,7 +110,7 @@ def fracture_assessment(table: pd.DataFrame, points_per_decade: int = 20,
 
     Returns ``(map, critical)``.  ``map`` rows: constraint, current, flaw size, interpolated
     sigma_1, Griffith and critical stresses, ``crack``/``mechanism`` (the study's criterion,
-    :func:`lisse.fracture.fracture_map`), K_I and ``crack_k`` (the K-based alternative), and
+    :func:`lisse.plating.fracture.fracture_map`), K_I and ``crack_k`` (the K-based alternative), and
     ``computed`` (a sweep point).  ``critical`` rows: per case and current (the computed ones,
     the ``report_currents_A_m2``), the flaw size a* below which the LLZO survives by each
     criterion (interpolated in log a), NaN with ``bound`` = "above_range" if no computed flaw
@@ -340,7 +340,7 @@ def _write_csv(frame: pd.DataFrame, path: str | Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lisse.plating_plots", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lisse.plating.plots", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     summary = commands.add_parser("summary", help="table of every plating run")
     summary.add_argument("--summaries", nargs="+", required=True)

@@ -18,13 +18,13 @@ import jsonschema
 import pandas as pd
 import yaml
 
-from lisse.creep import creep_law_from_config
-from lisse.experiments import channel_widths_um, read_experiments
-from lisse.geometry import CellGeometry, MeshSizing
-from lisse.provenance import parameter_digest
+from lisse.cell.experiments import channel_widths_um, read_experiments
+from lisse.cell.geometry import CellGeometry, MeshSizing
+from lisse.core.creep import creep_law_from_config
+from lisse.core.provenance import parameter_digest
 
 UM = 1e-6
-DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -219,8 +219,8 @@ class Study:
     config: dict  # validated, defaults filled, lab units
     geometries: dict[str, GeometryCase]  # id -> case
     unit_cells_3d: dict[str, GeometryCase]  # id -> 3D unit cell, solved beside the 2D grid of its width
-    electrochemistry: dict[str, dict]  # run id -> SI parameters of lisse.electrochemistry (+ petsc_options)
-    mechanics: dict[str, dict]  # run id -> SI parameters of lisse.mechanics (+ petsc_options)
+    electrochemistry: dict[str, dict]  # run id -> SI parameters of lisse.cell.electrochemistry (+ petsc_options)
+    mechanics: dict[str, dict]  # run id -> SI parameters of lisse.cell.mechanics (+ petsc_options)
     experiments: pd.DataFrame  # checked experiments table
 
     @property

@@ -40,17 +40,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from lisse.constants import FARADAY, GAS_CONSTANT, LI_DENSITY, LI_MOLAR_MASS
+from lisse.core.constants import (
+    FARADAY,
+    GAS_CONSTANT,
+    LI_CREEP_ACTIVATION_ENERGY,
+    LI_CREEP_EXPONENT,
+    LI_CREEP_REFERENCE_TEMPERATURE,
+    LI_CREEP_STRESS_REF,
+    LI_DENSITY,
+    LI_MOLAR_MASS,
+)
 
 # SCIENCE.md, Study A, "The stability criterion"
 STRIPPED_THICKNESS = 1e-6  # m, h = delta, the interface recession the mechanics imposes
 CRITICAL_FRACTION = 0.5  # f_crit (choice)
-
-# SCIENCE.md, Study A, "Mechanics": Norton creep of Li (Narayan & Anand 2018, fitted to LePage et al. 2019)
-CREEP_STRESS_REF = 0.95e6  # Pa, sigma_ref
-CREEP_EXPONENT = 6.6  # n
-CREEP_ACTIVATION_ENERGY = 37e3  # J/mol, Q
-REFERENCE_TEMPERATURE = 298.15  # K (25 °C), where eps_dot_0 is quoted
 
 # Strain rates are floored here before taking logs, so a point with zero current
 # (or zero stress) gives a large finite log-ratio instead of +-inf/NaN.
@@ -73,13 +76,13 @@ def electrochemical_strain_rate(current_density, molar_mass=LI_MOLAR_MASS, densi
     return np.abs(current_density) * molar_mass / (FARADAY * density * thickness)
 
 
-def creep_rate_prefactor(eps_dot_0_ref, temperature, reference_temperature=REFERENCE_TEMPERATURE,
-                         activation_energy=CREEP_ACTIVATION_ENERGY):
+def creep_rate_prefactor(eps_dot_0_ref, temperature, reference_temperature=LI_CREEP_REFERENCE_TEMPERATURE,
+                         activation_energy=LI_CREEP_ACTIVATION_ENERGY):
     """Arrhenius shift of the creep prefactor: eps_dot_0(T) = eps_dot_0(T_ref) exp(-Q/R (1/T - 1/T_ref)), 1/s."""
     return eps_dot_0_ref * np.exp(-activation_energy / GAS_CONSTANT * (1.0 / temperature - 1.0 / reference_temperature))
 
 
-def mechanical_strain_rate(von_mises, eps_dot_0, stress_ref=CREEP_STRESS_REF, exponent=CREEP_EXPONENT):
+def mechanical_strain_rate(von_mises, eps_dot_0, stress_ref=LI_CREEP_STRESS_REF, exponent=LI_CREEP_EXPONENT):
     """Norton rate eps_dot_ME = eps_dot_0 (sigma_e / sigma_ref)^n, 1/s, for a von Mises stress sigma_e in Pa."""
     return eps_dot_0 * (np.abs(von_mises) / stress_ref) ** exponent
 
@@ -100,8 +103,8 @@ class StabilityCriterion:
     molar_mass: float = LI_MOLAR_MASS  # kg/mol
     density: float = LI_DENSITY  # kg/m³
     thickness: float = STRIPPED_THICKNESS  # m
-    stress_ref: float = CREEP_STRESS_REF  # Pa
-    exponent: float = CREEP_EXPONENT
+    stress_ref: float = LI_CREEP_STRESS_REF  # Pa
+    exponent: float = LI_CREEP_EXPONENT
     critical_fraction: float = CRITICAL_FRACTION
 
     def __post_init__(self):

@@ -1,4 +1,4 @@
-"""Shared DOLFINx plumbing: reading the workflow's meshes and cutting out one body.
+"""Meshes in DOLFINx: reading the workflow's meshes, cutting out one body, sampling its facets.
 
 Every solver works on one body of the two-body cell mesh (the SSE for the
 electrochemistry, the Li for the mechanics).  The mesh file carries named Gmsh
@@ -9,13 +9,11 @@ transferred and the group names resolved, so solver code only ever says
 
 from __future__ import annotations
 
-import contextlib
-import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
+
 import numpy as np
 import ufl
 from dolfinx import jit
@@ -23,23 +21,10 @@ from dolfinx import mesh as dmesh
 from dolfinx.io import gmsh as gmshio
 from mpi4py import MPI
 
-from lisse.interface import InterfaceProfile
-
 # Parallel jobs of a cold workflow (or the tests beside it) compile the same forms; the process
 # that finds another's lock on the JIT cache waits for it only `timeout` seconds, 10 by default,
 # less than the 3D mechanics forms take to compile, and then fails.  Wait up to 10 minutes.
 jit.DOLFINX_DEFAULT_JIT_OPTIONS["timeout"] = (600, jit.DOLFINX_DEFAULT_JIT_OPTIONS["timeout"][1])
-
-INTERFACE_SEGMENTS = (
-    "interface_channel_floor",
-    "interface_lower_corner",
-    "interface_side_wall",
-    "interface_upper_corner",
-    "interface_land_top",
-)
-"""Names of the Li/SSE interface segments, in the order met walking from the
-mirror plane (mid-channel, x = 0) toward the land.  A planar cell has only
-``interface_land_top``."""
 
 
 def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> gmshio.MeshData:
@@ -73,7 +58,10 @@ class Body:
 
     @property
     def interface_segments(self) -> list[str]:
-        return [name for name in INTERFACE_SEGMENTS if name in self.facet_groups]
+        """The facet groups named ``interface_*`` on this body, in tag order (a cell mesh numbers
+        its interface segments in the order met walking from the mirror plane)."""
+        return sorted((name for name in self.facet_groups if name.startswith("interface_")),
+                      key=self.facet_groups.__getitem__)
 
     def ds(self, *names: str) -> ufl.Measure | ufl.form.Form:
         """Boundary measure restricted to the union of the named facet groups."""
@@ -117,15 +105,6 @@ def load_body(mesh_data: gmshio.MeshData, cell_group: str) -> Body:
         name: group.tag for name, group in groups.items() if group.dim == tdim - 1 and group.tag in present
     }
     return Body(mesh=submesh, facet_tags=facet_tags, facet_groups=facet_groups)
-
-
-def load_cell_body(mesh_path: str | Path, geometry_json_path: str | Path, cell_group: str,
-                   comm: MPI.Comm = MPI.COMM_WORLD) -> tuple[Body, InterfaceProfile | None]:
-    """One body of a workflow cell and the cell's interface profile (``None`` for a 3D cell),
-    from the geometry step's ``.msh`` and facts JSON."""
-    facts = json.loads(Path(geometry_json_path).read_text())
-    profile = InterfaceProfile.from_json(facts["interface_profile"]) if facts.get("interface_profile") else None
-    return load_body(load_mesh(mesh_path, comm), cell_group), profile
 
 
 @dataclass
@@ -242,7 +221,7 @@ def write_vtu(path: str | Path, functions: dict) -> None:
     if mesh.comm.rank != 0:
         return
     offset, all_cells, all_types, all_points = 0, [], [], []
-    all_values = {name: [] for name in functions}
+    all_values: dict[str, list] = {name: [] for name in functions}
     for cells_r, types_r, points_r, values_r in gathered:
         all_cells.append(cells_r + offset)
         all_types.append(types_r)
@@ -262,127 +241,9 @@ def write_vtu(path: str | Path, functions: dict) -> None:
     grid.save(str(path))
 
 
-def linear_options(user: dict, direct: dict, iterative: dict, use_direct: bool) -> dict:
-    """KSP/PC options: the direct or iterative preset by problem size, unless the user's
-    ``pc_type`` picks one (``lu`` -> direct, ``gamg`` -> iterative, anything else -> no
-    preset); the user's own options override the preset."""
-    if "pc_type" in user:
-        return {**{"lu": direct, "gamg": iterative}.get(user["pc_type"], {}), **user}
-    return {**(direct if use_direct else iterative), **user}
+def assemble_scalar(comm: MPI.Comm, form) -> float:
+    """Assemble a scalar form (UFL or compiled) over the owned cells/facets and sum over ranks."""
+    from dolfinx import fem
 
-
-@contextlib.contextmanager
-def petsc_options_in_database(prefix: str, options: dict):
-    """Put ``options`` under ``prefix`` into PETSc's options database for the duration of a block.
-
-    They are there while the solver objects created in the block read them (multigrid reads its
-    level options only when the preconditioner is built, so keep solves inside) and are removed
-    afterwards, so one solve's settings never leak into the next one in the same process
-    (tests run many).  DOLFINx 0.11's ``petsc_options`` arguments set them but do not remove them.
-    """
-    from petsc4py import PETSc
-
-    database = PETSc.Options()
-    for key, value in options.items():
-        database[f"{prefix}{key}"] = value
-    try:
-        yield
-    finally:
-        for key in options:
-            del database[f"{prefix}{key}"]
-
-
-SOLVER_OPTIONS = "lisse_petsc_options"  # attribute of a linear_solver KSP: its options
-MUMPS_WORKSPACE_RETRIES = 3  # per solve: margins 20 -> 40 -> 80 -> 160 %
-# Beyond this the fill of delayed pivots makes one factorisation take minutes instead of
-# seconds (measured on the 3D cell at 4 MPa, where creep has left the Li's deviatoric tangent
-# far below its bulk modulus): the Jacobian is nearly singular, and failing with that reason
-# beats running for hours.
-MUMPS_MAX_WORKSPACE_MARGIN = 640  # %
-
-
-def petsc_reason_name(reasons, value: int) -> str:
-    """The name of a PETSc reason code (``reasons``: e.g. ``PETSc.KSP.ConvergedReason``)."""
-    names = [k for k in dir(reasons) if k.isupper() and getattr(reasons, k) == value]
-    # aliases (ITERATING = CONVERGED_ITERATING): the CONVERGED_/DIVERGED_ spelling
-    return next((k for k in names if k.startswith(("CONVERGED_", "DIVERGED_"))), names[0] if names else str(value))
-
-
-def linear_solve_failure(ksp) -> str:
-    """Why ``ksp`` failed, for the error a failed step reports: the KSP reason by name, and for a
-    failed preconditioner its own reason, with MUMPS's INFOG(1) and INFOG(2) when MUMPS
-    factorised (e.g. -9: workspace too small, -10: numerically singular; MUMPS manual, sec. 8)."""
-    from petsc4py import PETSc
-
-    reason = ksp.getConvergedReason()
-    text = f"linear solver failed: KSP {petsc_reason_name(PETSc.KSP.ConvergedReason, reason)} ({reason})"
-    if reason != PETSc.KSP.ConvergedReason.DIVERGED_PCSETUP_FAILED:
-        return text
-    pc = ksp.getPC()
-    text += f", PC {petsc_reason_name(PETSc.PC.FailedReason, pc.getFailedReason())}"
-    if pc.getType() in (PETSc.PC.Type.LU, PETSc.PC.Type.CHOLESKY) and pc.getFactorSolverType() == "mumps":
-        factor = pc.getFactorMatrix()
-        text += f", MUMPS INFOG(1) = {factor.getMumpsInfog(1)}, INFOG(2) = {factor.getMumpsInfog(2)}"
-        if factor.getMumpsInfog(1) in (-8, -9) and factor.getMumpsIcntl(14) >= MUMPS_MAX_WORKSPACE_MARGIN:
-            text += f" at a workspace margin of {factor.getMumpsIcntl(14)} % (the most tried): nearly singular Jacobian"
-    return text
-
-
-def grow_mumps_workspace(ksp) -> bool:
-    """After MUMPS ran out of workspace, set up a new factorisation with twice the margin; False
-    if the solve failed for any other reason (or did not fail).
-
-    MUMPS sizes its workspace at the analysis, plus ICNTL(14) % (20 by default) for the
-    delayed pivots of the numerical factorisation.  When creep has relaxed the Li's deviatoric
-    stiffness, the nearly incompressible Jacobian needs more pivoting than that (INFOG(1) =
-    -9, or -8 for the integer array; measured on the 3D unit cell at 4 MPa after 32 s).  A
-    MUMPS instance that failed once never factorises again (PETSc skips it), so the PC is reset
-    and analyses anew; the larger margin stays for the rest of the solve.
-    """
-    from petsc4py import PETSc
-
-    pc = ksp.getPC()
-    if (ksp.getConvergedReason() != PETSc.KSP.ConvergedReason.DIVERGED_PCSETUP_FAILED
-            or pc.getType() not in (PETSc.PC.Type.LU, PETSc.PC.Type.CHOLESKY) or pc.getFactorSolverType() != "mumps"):
-        return False
-    factor = pc.getFactorMatrix()
-    error, shortfall, margin = factor.getMumpsInfog(1), factor.getMumpsInfog(2), factor.getMumpsIcntl(14)
-    if error not in (-8, -9) or margin >= MUMPS_MAX_WORKSPACE_MARGIN:
-        return False
-    larger = 2 * max(margin, 20)
-    operators = ksp.getOperators()
-    pc.reset()
-    ksp.setOperators(*operators)
-    pc.setFactorSetUpSolverType()
-    pc.getFactorMatrix().setMumpsIcntl(14, larger)
-    if ksp.getComm().rank == 0:
-        logging.getLogger(__name__).info("MUMPS workspace too small (INFOG(1) = %d, INFOG(2) = %d): ICNTL(14) %d -> %d %%,"
-                                         " factorising again", error, shortfall, margin, larger)
-    return True
-
-
-def solve_linear_system(ksp, rhs, solution) -> None:
-    """``ksp.solve`` for a KSP from :func:`linear_solver`, with its options in the database
-    (MUMPS and the multigrid levels read theirs only when the preconditioner is built), and
-    factorising again with a larger margin when MUMPS ran out of workspace
-    (:func:`grow_mumps_workspace`).  The caller checks the converged reason."""
-    with petsc_options_in_database(ksp.getOptionsPrefix(), ksp.getAttr(SOLVER_OPTIONS) or {}):
-        ksp.solve(rhs, solution)
-        for _ in range(MUMPS_WORKSPACE_RETRIES):
-            if ksp.getConvergedReason() > 0 or not grow_mumps_workspace(ksp):
-                return
-            ksp.solve(rhs, solution)
-
-
-def linear_solver(comm: MPI.Comm, prefix: str, options: dict):
-    """A PETSc KSP configured from ``options`` under ``prefix`` (see :func:`petsc_options_in_database`);
-    solve with :func:`solve_linear_system`, which puts the options back while it builds the
-    preconditioner."""
-    from petsc4py import PETSc
-
-    ksp = PETSc.KSP().create(comm)
-    ksp.setOptionsPrefix(prefix)
-    ksp.setAttr(SOLVER_OPTIONS, dict(options))
-    with petsc_options_in_database(prefix, options):
-        ksp.setFromOptions()
-    return ksp
+    compiled = form if isinstance(form, fem.Form) else fem.form(form)
+    return comm.allreduce(fem.assemble_scalar(compiled), op=MPI.SUM)

@@ -25,16 +25,13 @@ groups are the 2D ones plus ``*_front`` (z = 0) and ``*_back`` (z = pitch/2).
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gmsh
-import numpy as np
 
-from lisse.atomic import temporary_sibling, write_json_atomically
-from lisse.interface import InterfaceProfile, Segment
+from lisse.cell.interface import InterfaceProfile, Segment
+from lisse.core.gmsh_mesh import mesh_statistics, write_gmsh_mesh
 
 UM = 1e-6  # one micrometre in metres; gmsh builds in micrometres
 
@@ -246,6 +243,9 @@ FACET_GROUPS = {
     "li_front": 29,
     "li_back": 30,
 }
+INTERFACE_SEGMENTS = tuple(name for name in FACET_GROUPS if name.startswith("interface_"))
+"""Names of the Li/SSE interface segments, in the order met walking from the mirror plane
+(mid-channel, x = 0) toward the land.  A planar cell has only ``interface_land_top``."""
 
 
 def _build_model(geometry: CellGeometry, sizing: MeshSizing) -> dict[str, list[int]]:
@@ -421,40 +421,6 @@ def _set_size_field(entity_list: str, interface: list[int], fillets: list[int], 
         gmsh.option.setNumber(option, 0)
 
 
-def _mesh_statistics(entities: dict[str, list[int]], tdim: int = 2) -> dict:
-    """Cell/vertex counts, element sizes and worst quality of the current gmsh mesh (micrometres in, SI out)."""
-    node_tags, coords, _ = gmsh.model.mesh.getNodes()
-    xyz = np.zeros((int(node_tags.max()) + 1, 3))
-    xyz[node_tags.astype(int)] = coords.reshape(-1, 3)
-    element_types, element_tags, element_nodes = gmsh.model.mesh.getElements(dim=tdim)
-    simplices = np.concatenate([n.reshape(-1, tdim + 1) for n in element_nodes]).astype(int)
-    pairs = [(i, j) for i in range(tdim + 1) for j in range(i + 1, tdim + 1)]
-    edges = np.stack([xyz[simplices[:, j]] - xyz[simplices[:, i]] for i, j in pairs])
-    longest_edge = np.linalg.norm(edges, axis=2).max(axis=0) * UM
-    quality = gmsh.model.mesh.getElementQualities(np.concatenate(element_tags), "minSICN")
-
-    interface_edges = []
-    for name, tags in entities.items():
-        if name.startswith("interface_"):
-            for tag in tags:
-                _, _, nodes = gmsh.model.mesh.getElements(dim=tdim - 1, tag=tag)
-                facets = np.concatenate(nodes).astype(int).reshape(-1, tdim)
-                for i, j in [(i, j) for i in range(tdim) for j in range(i + 1, tdim)]:
-                    interface_edges.append(np.linalg.norm(xyz[facets[:, j]] - xyz[facets[:, i]], axis=1) * UM)
-    interface_edges = np.concatenate(interface_edges)
-    return {
-        "cells": int(len(simplices)),
-        "vertices": int(len(node_tags)),
-        "min_element_size_m": float(longest_edge.min()),
-        "max_element_size_m": float(longest_edge.max()),
-        "max_interface_edge_m": float(interface_edges.max()),
-        "min_interface_edge_m": float(interface_edges.min()),
-        "interface_edges": int(len(interface_edges)),
-        "worst_quality_min_sicn": float(quality.min()),
-        "mean_quality_min_sicn": float(quality.mean()),
-    }
-
-
 def write_geometry(geometry: CellGeometry, sizing: MeshSizing, msh_path: str | Path,
                    json_path: str | Path | None = None, provenance: dict | None = None) -> dict:
     """Build, mesh and write one geometry: ``msh_path`` (Gmsh 4.1, metres) and its facts JSON."""
@@ -464,7 +430,8 @@ def write_geometry(geometry: CellGeometry, sizing: MeshSizing, msh_path: str | P
     def mesh_model() -> dict:
         entities = (_build_model if tdim == 2 else _build_model_3d)(geometry, sizing)
         gmsh.model.mesh.generate(tdim)
-        mesh_facts = {"mesh": _mesh_statistics(entities, tdim),
+        interface = {name: tags for name, tags in entities.items() if name.startswith("interface_")}
+        mesh_facts = {"mesh": mesh_statistics(interface, tdim, UM),
                       "physical_groups": {"cells": CELL_GROUPS,
                                           "facets": {k: v for k, v in FACET_GROUPS.items() if entities[k]}}}
         if tdim == 3:  # exact (filleted) areas from the OCC model, SI
@@ -475,39 +442,3 @@ def write_geometry(geometry: CellGeometry, sizing: MeshSizing, msh_path: str | P
         return mesh_facts
 
     return write_gmsh_mesh(mesh_model, UM, msh_path, json_path, facts, provenance)
-
-
-def write_gmsh_mesh(mesh_model: Callable[[], dict], length_unit: float, msh_path: str | Path,
-                    json_path: str | Path | None, facts: dict, provenance: dict | None = None) -> dict:
-    """Run ``mesh_model`` in a gmsh session and write its mesh and facts; returns all facts.
-
-    ``mesh_model()`` builds and meshes the model (in units of ``length_unit`` metres) and
-    returns the facts it learnt.  The mesh is written in metres to a temporary name, then the
-    facts JSON, then the mesh is renamed into place: a ``.msh`` never exists without its facts,
-    and a failure leaves nothing that looks like a result.
-    """
-    msh_path = Path(msh_path)
-    tmp_msh = temporary_sibling(msh_path)
-    initialised_here = not gmsh.isInitialized()
-    if initialised_here:
-        gmsh.initialize(interruptible=False)
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.model.add(msh_path.stem)
-        facts = {**facts, **mesh_model()}
-        gmsh.option.setNumber("Mesh.ScalingFactor", length_unit)
-        gmsh.option.setNumber("Mesh.Binary", 1)
-        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
-        msh_path.parent.mkdir(parents=True, exist_ok=True)
-        gmsh.write(str(tmp_msh))
-        gmsh.option.setNumber("Mesh.ScalingFactor", 1.0)
-        gmsh.model.remove()
-    finally:
-        if initialised_here:
-            gmsh.finalize()
-    if provenance is not None:
-        facts["provenance"] = provenance
-    if json_path is not None:
-        write_json_atomically(json_path, facts)
-    os.replace(tmp_msh, msh_path)
-    return facts

@@ -10,31 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from lisse.atomic import write_atomically  # noqa: E402
-
-STYLE = {
-    "figure.dpi": 110,
-    "savefig.dpi": 200,
-    "savefig.bbox": "tight",
-    "font.size": 10,
-    "axes.titlesize": 10,
-    "axes.labelsize": 10,
-    "legend.fontsize": 8,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.25,
-    "lines.linewidth": 1.6,
-}
-plt.rcParams.update(STYLE)
+from lisse.core.figures import plt, save
 
 SEGMENT_COLOURS = {
     "interface_channel_floor": "#d8e6f3",
@@ -61,15 +40,6 @@ def geometry_colours(labels: list[str]) -> dict[str, str]:
     colours = {label: cmap(0.9 * k / max(len(grids) - 1, 1)) for k, label in enumerate(grids)}
     colours["planar"] = "black"
     return colours
-
-
-def save(fig: plt.Figure, png_path: str | Path) -> None:
-    """Write ``png_path`` and the PDF beside it, atomically (no partial figure on failure)."""
-    png_path = Path(png_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    for path in (png_path, png_path.with_suffix(".pdf")):
-        write_atomically(path, fig.savefig)
-    plt.close(fig)
 
 
 def shade_segments(ax: plt.Axes, table: pd.DataFrame, scale: float = 1e6) -> None:

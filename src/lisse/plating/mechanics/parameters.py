@@ -1,0 +1,126 @@
+"""Inputs of one plating solve (SI), the confined closed form, and the failure a solve reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
+
+import numpy as np
+
+from lisse.core.constants import FARADAY, LI_MOLAR_VOLUME
+from lisse.core.creep import LithiumCreepLaw, NortonMaterial
+from lisse.core.parameters import parameters_from_dict
+
+CONSTRAINTS = ("top", "top_lateral", "none")
+KINEMATICS = ("finite", "small")
+
+
+@dataclass(frozen=True)
+class PlatingParameters(LithiumCreepLaw):
+    """Inputs of one plating solve, SI units."""
+
+    constraint: str = "top"  # "top" | "top_lateral" | "none"
+    current_density: float = 40.0  # A/m² (40 A/m² = 4 mA/cm²)
+    plated_thickness: float = 4e-9  # m, thickness plated by the end of the run (fixed for every i)
+    temperature: float = 298.15  # K
+    molar_volume: float = LI_MOLAR_VOLUME  # m³/mol
+    # Li: Study A's constants
+    li_youngs_modulus: float = 7.8e9
+    li_poisson_ratio: float = 0.38
+    creep: bool = True  # False: Li hyperelastic
+    creep_rate_ref: float = 1.4e-2  # eps_dot_0 at reference_temperature, 1/s
+    creep_exponent: float = 6.6
+    creep_stress_ref: float = 0.95e6  # Pa
+    creep_activation_energy: float = 37e3  # J/mol
+    reference_temperature: float = 298.15  # K
+    yield_strength: float = 0.0  # Pa; 0 = none (pure Norton); else Perzyna threshold sigma_y
+    # LLZO
+    llzo_youngs_modulus: float = 150e9
+    llzo_poisson_ratio: float = 0.26
+    kinematics: str = "finite"  # "finite" | "small"
+    # time stepping: first dt = t_end / initial_steps, dt <= max_step_fraction t_end, *= growth when easy
+    initial_steps: int = 40
+    max_step_fraction: float = 0.05
+    time_step_growth: float = 1.25
+    fast_newton_iterations: int = 5
+    max_time_step_cutbacks: int = 10
+    max_newton_iterations: int = 25
+    max_line_search_halvings: int = 8
+    newton_rtol: float = 1e-8  # |R| <= rtol * K_Li * plated_thickness (nodal forces per unit depth)
+    newton_stol: float = 1e-11  # or |Newton correction| <= stol * |u|
+    output_fractions: tuple[float, ...] = (0.25, 0.5, 0.75)  # field snapshots at these fractions of t_end
+
+    def __post_init__(self):
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"constraint must be one of {CONSTRAINTS}, not {self.constraint!r}")
+        if self.kinematics not in KINEMATICS:
+            raise ValueError(f"kinematics must be one of {KINEMATICS}, not {self.kinematics!r}")
+        if self.current_density <= 0 or self.plated_thickness <= 0:
+            raise ValueError("current_density and plated_thickness must be positive")
+        for name in ("li", "llzo"):
+            E, nu = getattr(self, f"{name}_youngs_modulus"), getattr(self, f"{name}_poisson_ratio")
+            if E <= 0 or not -1.0 < nu < 0.5:
+                raise ValueError(f"need {name}_youngs_modulus > 0 and -1 < {name}_poisson_ratio < 0.5")
+        if self.yield_strength < 0:
+            raise ValueError("yield_strength must be >= 0 (0: none)")
+        if self.temperature <= 0 or self.reference_temperature <= 0:
+            raise ValueError("temperatures must be positive (kelvin)")
+        if self.initial_steps < 1 or not 0 < self.max_step_fraction <= 1 or self.time_step_growth < 1:
+            raise ValueError("need initial_steps >= 1, 0 < max_step_fraction <= 1, time_step_growth >= 1")
+        object.__setattr__(self, "output_fractions",
+                           tuple(sorted(float(f) for f in self.output_fractions if 0.0 < f < 1.0)))
+
+    @classmethod
+    def from_dict(cls, values: dict) -> PlatingParameters:
+        """Build from a plain dict (e.g. parsed JSON); unknown keys are an error, not ignored."""
+        values = dict(values)
+        if values.get("yield_strength") is None:
+            values.pop("yield_strength", None)
+        return parameters_from_dict(cls, values, "plating")
+
+    @property
+    def plating_velocity(self) -> float:
+        """v = i V_m / F, m/s."""
+        return self.current_density * self.molar_volume / FARADAY
+
+    @property
+    def end_time(self) -> float:
+        """t_end = plated_thickness / v, s."""
+        return self.plated_thickness / self.plating_velocity
+
+    def li_material(self) -> NortonMaterial:
+        return self.norton_material(self.li_youngs_modulus, self.li_poisson_ratio)
+
+    def llzo_material(self) -> NortonMaterial:
+        return NortonMaterial(self.llzo_youngs_modulus, self.llzo_poisson_ratio, 0.0, 1.0, 1.0)
+
+    @property
+    def stops(self) -> list[float]:
+        return [f * self.end_time for f in self.output_fractions] + [self.end_time]
+
+
+def bulk_modulus(material: NortonMaterial) -> float:
+    return material.lame_lambda + 2.0 * material.shear_modulus / 3.0
+
+
+def confined_pressure(growth_strain, bulk, kinematics: str = "finite"):
+    """Closed-form pressure of a layer growing by F_g = I + g n (x) n while confined in every direction.
+
+    F = I, so J_e = 1 / (1 + g); viscous flow is isochoric and cannot relax it.
+    Finite strain (Hencky, Cauchy stress): p = -K ln(J_e) / J_e = K (1 + g) ln(1 + g).
+    Small strain: p = K g.  Both are K g + O(g^2): they depart by g/2 to first order.
+    """
+    g = np.asarray(growth_strain, dtype=float)
+    return bulk * (1.0 + g) * np.log1p(g) if kinematics == "finite" else bulk * g
+
+
+class PlatingConvergenceError(RuntimeError):
+    """The time stepping gave up: a step kept failing after the allowed cut-backs."""
+
+    def __init__(self, step: int, time_s: float, dt: float, reason: str, residual_norm: float):
+        self.step, self.time_s, self.dt, self.reason, self.residual_norm = step, time_s, dt, reason, residual_norm
+        super().__init__(f"plating time step {step} from t = {time_s:.6g} s failed with dt = {dt:.3e} s after the "
+                         f"maximum number of cut-backs: {reason} (last residual norm {residual_norm:.3e})")
+
+

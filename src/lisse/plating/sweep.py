@@ -1,0 +1,130 @@
+"""Study B's sweep from the config: the `plating:` section (lab units) in SI, run ids and paths.
+
+Here rather than beside the solver so that Snakemake can plan jobs without DOLFINx.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from lisse.core.creep import creep_law_from_config
+from lisse.core.provenance import parameter_digest
+from lisse.plating.geometry import NM, PlatingGeometry, PlatingMeshSizing, zoom_box_nm
+
+# --------------------------------------------------------------------------------------
+# Config boundary: the `plating:` section (lab units: nm, mA/cm², GPa, MPa, °C) -> SI
+# (here rather than in lisse.plating.mechanics so that Snakemake can plan jobs without DOLFINx)
+# --------------------------------------------------------------------------------------
+
+
+def geometry_from_config(cfg: dict, flaw_size_nm: float) -> tuple[PlatingGeometry, PlatingMeshSizing]:
+    """The geometry and mesh sizing of one flaw size from a validated ``plating`` config section."""
+    mesh = cfg["mesh"]
+    geometry = PlatingGeometry(
+        flaw_size=flaw_size_nm * NM, pit_tip_radius=cfg["pit_tip_radius_nm"] * NM,
+        li_thickness=cfg["li_thickness_nm"] * NM, contact_half_width=cfg["contact_half_width_nm"] * NM,
+        cc_tip_radius=cfg["cc_tip_radius_nm"] * NM, llzo_half_width=cfg["llzo_half_width_nm"] * NM,
+        llzo_thickness=cfg["llzo_thickness_nm"] * NM)
+    sizing = PlatingMeshSizing(tip_element=mesh["tip_element_nm"] * NM, li_element=mesh["li_element_nm"] * NM,
+                               growth_rate=mesh["growth_rate"], max_element=mesh["max_element_nm"] * NM)
+    return geometry, sizing
+
+
+def geometry_id(cfg: dict, flaw_size_nm: float) -> str:
+    """Directory name ``a~<flaw nm>nm_<digest>``; the digest covers every geometry and mesh parameter."""
+    geometry, sizing = geometry_from_config(cfg, flaw_size_nm)
+    return f"a~{flaw_size_nm:g}nm_{parameter_digest([asdict(geometry), asdict(sizing)])}"
+
+
+def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) -> dict:
+    """Keyword arguments of :class:`lisse.plating.PlatingParameters` (SI) plus ``petsc_options``."""
+    li, llzo, stepping = cfg["li"], cfg["llzo"], cfg["time_stepping"]
+    yield_strength = li.get("yield_strength_MPa")
+    return {
+        "constraint": constraint,
+        "current_density": current_mA_cm2 * 10.0,  # mA/cm² -> A/m²
+        "plated_thickness": cfg["plated_thickness_nm"] * NM,
+        "temperature": cfg["temperature_C"] + 273.15,
+        "kinematics": cfg["kinematics"],
+        "li_youngs_modulus": li["youngs_modulus_GPa"] * 1e9,
+        "li_poisson_ratio": li["poisson_ratio"],
+        **creep_law_from_config(li),
+        "yield_strength": 0.0 if yield_strength is None else yield_strength * 1e6,
+        "llzo_youngs_modulus": llzo["youngs_modulus_GPa"] * 1e9,
+        "llzo_poisson_ratio": llzo["poisson_ratio"],
+        "initial_steps": stepping["initial_steps"],
+        "max_step_fraction": stepping["max_step_fraction"],
+        "petsc_options": dict(cfg.get("petsc_options") or {}),
+    }
+
+
+@dataclass(frozen=True)
+class PlatingSweep:
+    """The Study B sweep of a workflow run: ids, paths and per-run parameters (for ``plating.smk``).
+
+    Paths: ``<results>/plating/geometry/<geometry id>/`` per flaw size and
+    ``<results>/plating/<case>/<geometry id>/i~<mA/cm²>mA_cm2/`` per run.
+    """
+
+    config: dict  # the validated `plating` section (lab units)
+    results: str  # results/<study>
+
+    @property
+    def directory(self) -> str:
+        return f"{self.results}/plating"
+
+    @property
+    def figures(self) -> str:
+        return f"{self.results}/figures"
+
+    @property
+    def geometries(self) -> dict[str, float]:
+        """Geometry id -> flaw size (nm)."""
+        return {geometry_id(self.config, a): a for a in self.config["flaw_sizes_nm"]}
+
+    def flaw_size_nm(self, geometry: str) -> float:
+        return self.geometries[geometry]
+
+    def geometry(self, geometry: str) -> tuple[PlatingGeometry, PlatingMeshSizing]:
+        return geometry_from_config(self.config, self.flaw_size_nm(geometry))
+
+    def parameters_json(self, constraint: str, current_mA_cm2: str | float) -> str:
+        return json.dumps(parameters_from_config(self.config, constraint, float(current_mA_cm2)))
+
+    @property
+    def run_digest(self) -> str:
+        """Digest of every solve parameter but the swept ones (case, current), so that changing
+        one (plated thickness, Li law, time stepping, ...) never overwrites another run's files."""
+        fixed = parameters_from_config(self.config, "top", 1.0)
+        fixed.pop("constraint"), fixed.pop("current_density")
+        return parameter_digest(fixed)
+
+    def run_file(self, case: str, flaw_size_nm: float, current_mA_cm2: float, file: str) -> str:
+        return (f"{self.directory}/{case}/{geometry_id(self.config, flaw_size_nm)}/"
+                f"i~{current_mA_cm2:g}mA_cm2_{self.run_digest}/{file}")
+
+    def run_files(self, file: str) -> list[str]:
+        """One file per run, case-major, then flaw size, then current density."""
+        return [self.run_file(case, a, i, file) for case in self.config["constraint_cases"]
+                for a in self.config["flaw_sizes_nm"] for i in self.config["current_densities_mA_cm2"]]
+
+    def field_panels(self) -> list[tuple[str, float]]:
+        """(case, current) of the field figure: every case at each of the figure's currents."""
+        return [(case, i) for case in self.config["constraint_cases"]
+                for i in self.config["figures"]["field_currents_mA_cm2"]]
+
+    def field_files(self) -> list[str]:
+        a = self.config["figures"]["flaw_size_nm"]
+        return [self.run_file(case, a, i, "fields.vtu") for case, i in self.field_panels()]
+
+    def field_window_nm(self) -> str:
+        geometry, _ = geometry_from_config(self.config, self.config["figures"]["flaw_size_nm"])
+        return " ".join(f"{v:g}" for v in zoom_box_nm(geometry))
+
+    def outputs(self) -> list[str]:
+        """Every Study B product (for ``rule all``)."""
+        return [f"{self.results}/plating_summary.csv", f"{self.directory}/fracture_map.csv",
+                f"{self.directory}/critical_flaw_size.csv"] + [
+            f"{self.figures}/plating_{name}.{ext}" for name in ("stress_vs_current", "fields", "fracture_map")
+            for ext in ("png", "pdf")]
