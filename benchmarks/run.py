@@ -151,7 +151,7 @@ class Bench:
         width, dimension, sizing, min_dofs = self.meshes[name]
         try:
             geometry = study_geometry(width, dimension)
-            for attempt in range(3):
+            for _ in range(3):
                 say(f"mesh {name}: interface / max element {sizing_label(sizing)} um")
                 files = mesh(self.workdir, f"{name}_{sizing.interface_element / UM:.3g}_{sizing.max_element / UM:.3g}"
                              f"_{sizing.elements_per_fillet}", geometry, sizing)
@@ -255,8 +255,8 @@ def section_geometry(bench: Bench, context: str) -> str:
         if name == "grid200_3d_large" and ec and ec[0]["dofs"] < EC_3D_MIN_DOFS:
             notes.append(f"EC DOFs below the {EC_3D_MIN_DOFS:.0e} target" + (" (--quick)" if bench.quick else ""))
 
-        def both(pick, spec=""):
-            return fmt(tuple(pick(r) if r else None for r in (ec, me)), spec)
+        def both(pick, spec="", solves=(ec, me)):
+            return fmt(tuple(pick(r) if r else None for r in solves), spec)
 
         table.append([
             label, f"{dimension}D", sizing_label(files["sizing"]), fmt(files["mesh_s"], ".1f"),

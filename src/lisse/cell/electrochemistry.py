@@ -438,7 +438,8 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
     eta = phi_s - phi
     interface_current = butler_volmer_current(eta, i0, alpha_a, alpha_c, T)
     segment_length = {name: assemble_scalar(comm, 1.0 * body.ds(name)(degree=quadrature_degree)) for name in segments}
-    segment_current = {name: assemble_scalar(comm, interface_current * body.ds(name)(degree=quadrature_degree)) for name in segments}
+    segment_current = {name: assemble_scalar(comm, interface_current * body.ds(name)(degree=quadrature_degree))
+                       for name in segments}
     interface_current_total = sum(segment_current.values())
     mean_midplane_potential = assemble_scalar(comm, phi * ds_midplane) / nominal_width
     half_cell_voltage = float(phi_s.value) - mean_midplane_potential

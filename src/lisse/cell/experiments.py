@@ -46,7 +46,7 @@ def read_experiments(path: str | Path, default_temperature_C: float = 25.0) -> p
     for index, row in raw.iterrows():
         where = f"row {index + 1} (line {index + 2})"
 
-        def bad(column: str, allowed: str) -> None:
+        def bad(column: str, allowed: str, where: str = where, row=row) -> None:
             problems.append(f"{where}, column '{column}': value {row[column]!r} is not allowed: {allowed}")
 
         geometry, width_text = row["geometry"].strip(), row["channel_width_um"].strip()

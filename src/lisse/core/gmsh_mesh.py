@@ -35,8 +35,8 @@ def mesh_statistics(interface: dict[str, list[int]], tdim: int, length_unit: flo
         for tag in tags:
             _, _, nodes = gmsh.model.mesh.getElements(dim=tdim - 1, tag=tag)
             facets = np.concatenate(nodes).astype(int).reshape(-1, tdim)
-            for i, j in [(i, j) for i in range(tdim) for j in range(i + 1, tdim)]:
-                edge_lengths.append(np.linalg.norm(xyz[facets[:, j]] - xyz[facets[:, i]], axis=1) * length_unit)
+            for a, b in [(i, j) for i in range(tdim) for j in range(i + 1, tdim)]:
+                edge_lengths.append(np.linalg.norm(xyz[facets[:, b]] - xyz[facets[:, a]], axis=1) * length_unit)
     interface_edges = np.concatenate(edge_lengths)
     return {
         "cells": int(len(simplices)),

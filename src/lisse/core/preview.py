@@ -49,7 +49,8 @@ def mesh_preview_3d(msh_path: str | Path, png_path: str | Path, title: str = "",
     top = sse.bounds[3]
     near_surface = sse.clip(normal="y", origin=(0.0, top - 0.6 * (top - sse.bounds[2]), 0.0), invert=False)
     plotter = pv.Plotter(shape=(1, 2), off_screen=True, window_size=(1500, 800), border=False)
-    panels = [(grid.extract_surface(algorithm="dataset_surface"), "whole cell"), (near_surface, "LLZO under the Li: pillar, channels, fillets")]
+    panels = [(grid.extract_surface(algorithm="dataset_surface"), "whole cell"),
+              (near_surface, "LLZO under the Li: pillar, channels, fillets")]
     for column, (surface, label) in enumerate(panels):
         plotter.subplot(0, column)
         for tag, colour in BODY_COLOURS.items():

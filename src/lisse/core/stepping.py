@@ -121,10 +121,12 @@ def integrate(stepsize: Stepsize, stops: Iterable[float], attempt: Callable[[flo
         while t < stop * (1.0 - TIME_TOLERANCE):
             dt = stepsize.first_try(t, stop)
             t_new = stop if dt == stop - t else t + dt
-            for halvings in range(stepsize.max_cutbacks + 1):
+            halvings = 0
+            for _ in range(stepsize.max_cutbacks + 1):
                 outcome = attempt(t_new, dt)
                 if outcome.converged:
                     break
+                halvings += 1
                 record.cutbacks += 1
                 if rank == 0:
                     logger.info("%s: step %d at t = %.4g s with dt = %.3e s failed (%s); halving", error.kind,

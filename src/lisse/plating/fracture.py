@@ -86,16 +86,16 @@ def fracture_map(current_densities, flaw_sizes, max_principal_stress: np.ndarray
     """
     i = np.atleast_1d(np.asarray(current_densities, dtype=float))
     a = np.atleast_1d(np.asarray(flaw_sizes, dtype=float))
-    I, A = np.meshgrid(i, a, indexing="ij")
-    sigma_1 = max_principal_stress(I, A) if callable(max_principal_stress) else max_principal_stress
-    sigma_1 = np.broadcast_to(np.asarray(sigma_1, dtype=float), I.shape)
-    griffith = np.broadcast_to(griffith_critical_stress(a, fracture_toughness, geometry_factor), I.shape)
+    current_grid, flaw_grid = np.meshgrid(i, a, indexing="ij")
+    sigma_1 = max_principal_stress(current_grid, flaw_grid) if callable(max_principal_stress) else max_principal_stress
+    sigma_1 = np.broadcast_to(np.asarray(sigma_1, dtype=float), current_grid.shape)
+    griffith = np.broadcast_to(griffith_critical_stress(a, fracture_toughness, geometry_factor), current_grid.shape)
     critical = np.minimum(griffith, cleavage_strength)
     crack = sigma_1 >= critical
     mechanism = np.where(~crack, "none", np.where(griffith <= cleavage_strength, "griffith", "cleavage"))
     return pd.DataFrame({
-        "current_density_A_m2": I.ravel(),
-        "flaw_size_m": A.ravel(),
+        "current_density_A_m2": current_grid.ravel(),
+        "flaw_size_m": flaw_grid.ravel(),
         "max_principal_stress_Pa": sigma_1.ravel(),
         "griffith_stress_Pa": griffith.ravel(),
         "critical_stress_Pa": critical.ravel(),

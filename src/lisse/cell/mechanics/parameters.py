@@ -7,8 +7,18 @@ from dataclasses import dataclass
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
 
+from lisse.core.constants import (
+    LI_CREEP_ACTIVATION_ENERGY,
+    LI_CREEP_EXPONENT,
+    LI_CREEP_RATE_REF,
+    LI_CREEP_REFERENCE_TEMPERATURE,
+    LI_CREEP_STRESS_REF,
+    LI_POISSON_RATIO,
+    LI_YOUNGS_MODULUS,
+)
 from lisse.core.creep import LithiumCreepLaw, NortonMaterial
 from lisse.core.parameters import parameters_from_dict
+from lisse.core.stepping import Stepsize, TimeSteppingError
 
 LATERAL_CONDITIONS = ("uniform_edge", "free")
 BACK_CONDITIONS = ("uniform_edge", "mirror")
@@ -17,28 +27,9 @@ INTERFACE_NORMALS = ("averaged", "facet")
 
 
 @dataclass(frozen=True)
-class MechanicsParameters(LithiumCreepLaw):
-    """Inputs of one mechanics solve, SI units."""
+class MechanicsNumerics:
+    """The numerical choices of a mechanics solve: time stepping, Newton, Nitsche, elements."""
 
-    stack_pressure: float = 1.0e6  # Pa, on li_top
-    temperature: float = 298.15  # K
-    youngs_modulus: float = 7.8e9  # Pa (Masias 2019)
-    poisson_ratio: float = 0.38
-    creep_rate_ref: float = 1.4e-2  # eps_dot_0 at reference_temperature, 1/s (the calibration constant)
-    creep_exponent: float = 6.6
-    creep_stress_ref: float = 0.95e6  # Pa
-    creep_activation_energy: float = 37e3  # J/mol
-    reference_temperature: float = 298.15  # K
-    recession: float = 1e-6  # m, interface recession delta (thickness stripped)
-    recession_ramp_time: float = 1.0  # s, delta ramps linearly from 0 over this time
-    t_eval: float = 3600.0  # s, end of the creep transient (half-cycle of the 1 mAh-scale tests)
-    creep: bool = True  # False: elastic only
-    lateral_condition: str = "uniform_edge"  # "uniform_edge" | "free"
-    # 3D only, li_back (z = z_B): a uniform edge with zero net force like li_right (the unit
-    # cell of a wide foil), or "mirror", u_z = 0 (plane strain: with the ridges pattern the 3D
-    # model then reproduces the 2D one, which is how it is verified)
-    back_condition: str = "uniform_edge"
-    output_times: tuple[float, ...] = (1.0, 10.0, 100.0)  # s, intermediate interface tables
     initial_time_step: float = 1e-3  # s; ~0.1 x the Maxwell time sigma_ref / (E eps_dot_0) at 25 °C
     # dt *= growth after each quickly converged step.  Where the Li stops flowing (channel
     # Li after the recession ramp) its stress relaxes along the power-law tail
@@ -74,6 +65,32 @@ class MechanicsParameters(LithiumCreepLaw):
     # integration / B-bar.  Relaxed Li is nearly incompressible, and P2 with a linear pressure
     # per cell (full integration) is not inf-sup stable; P2-P0 is.
     constant_pressure_per_cell: bool = True
+
+
+@dataclass(frozen=True)
+class MechanicsParameters(MechanicsNumerics, LithiumCreepLaw):
+    """Inputs of one mechanics solve, SI units: the physics here, the numerics in
+    :class:`MechanicsNumerics` (one flat set of keyword arguments and JSON keys)."""
+
+    stack_pressure: float = 1.0e6  # Pa, on li_top
+    temperature: float = 298.15  # K
+    youngs_modulus: float = LI_YOUNGS_MODULUS  # Pa (Masias 2019)
+    poisson_ratio: float = LI_POISSON_RATIO
+    creep_rate_ref: float = LI_CREEP_RATE_REF  # eps_dot_0 at reference_temperature, 1/s (the calibration constant)
+    creep_exponent: float = LI_CREEP_EXPONENT
+    creep_stress_ref: float = LI_CREEP_STRESS_REF  # Pa
+    creep_activation_energy: float = LI_CREEP_ACTIVATION_ENERGY  # J/mol
+    reference_temperature: float = LI_CREEP_REFERENCE_TEMPERATURE  # K
+    recession: float = 1e-6  # m, interface recession delta (thickness stripped)
+    recession_ramp_time: float = 1.0  # s, delta ramps linearly from 0 over this time
+    t_eval: float = 3600.0  # s, end of the creep transient (half-cycle of the 1 mAh-scale tests)
+    creep: bool = True  # False: elastic only
+    lateral_condition: str = "uniform_edge"  # "uniform_edge" | "free"
+    # 3D only, li_back (z = z_B): a uniform edge with zero net force like li_right (the unit
+    # cell of a wide foil), or "mirror", u_z = 0 (plane strain: with the ridges pattern the 3D
+    # model then reproduces the 2D one, which is how it is verified)
+    back_condition: str = "uniform_edge"
+    output_times: tuple[float, ...] = (1.0, 10.0, 100.0)  # s, intermediate interface tables
 
     def __post_init__(self):
         if self.lateral_condition not in LATERAL_CONDITIONS:
@@ -112,6 +129,10 @@ class MechanicsParameters(LithiumCreepLaw):
             return self.recession if t > 0.0 else 0.0
         return self.recession * min(t / self.recession_ramp_time, 1.0)
 
+    def stepsize(self) -> Stepsize:
+        return Stepsize(self.initial_time_step, growth_factor=self.time_step_growth,
+                        fast_iterations=self.fast_newton_iterations, max_cutbacks=self.max_time_step_cutbacks)
+
     @property
     def stops(self) -> list[float]:
         """Times the stepping must land on: end of the ramp, output times, t_eval."""
@@ -131,13 +152,9 @@ def planar_von_mises(params: MechanicsParameters, relaxed: bool) -> float:
     return math.sqrt(3.0) / 2.0 * P if relaxed else P * math.sqrt(1.0 - nu + nu * nu)
 
 
-
-class MechanicsConvergenceError(RuntimeError):
+class MechanicsConvergenceError(TimeSteppingError):
     """The time stepping gave up: a step kept failing after the allowed cut-backs."""
 
-    def __init__(self, step: int, time_s: float, dt: float, reason: str, residual_norm: float):
-        self.step, self.time_s, self.dt, self.reason, self.residual_norm = step, time_s, dt, reason, residual_norm
-        super().__init__(f"mechanics time step {step} from t = {time_s:.6g} s failed with dt = {dt:.3e} s after "
-                         f"the maximum number of cut-backs: {reason} (last residual norm {residual_norm:.3e})")
+    kind = "mechanics"
 
 

@@ -7,13 +7,10 @@ import math
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)
 
-import basix
 import numpy as np
 import ufl
 from dolfinx import fem
-from dolfinx.fem import petsc as fem_petsc
 from mpi4py import MPI
-from petsc4py import PETSc
 
 from lisse.cell.mechanics.forms import (
     elastic_stress,
@@ -23,17 +20,20 @@ from lisse.cell.mechanics.forms import (
     stress_tensor,
 )
 from lisse.cell.mechanics.parameters import NITSCHE_VARIANTS, MechanicsParameters
+from lisse.core import newton
+from lisse.core.bordered import BorderedSystem
 from lisse.core.creep import mandel_identity, norton_creep_update
 from lisse.core.kinematics import cell_mean_divergence
 from lisse.core.mesh import Body, assemble_scalar, averaged_boundary_normal
+from lisse.core.newton import NewtonSettings
+from lisse.core.quadrature import QuadraturePoints
 from lisse.core.solvers import (
     DIRECT_SOLVER,
     linear_options,
-    linear_solve_failure,
     linear_solver,
     rigid_body_modes,
-    solve_linear_system,
 )
+from lisse.core.stepping import StepOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -72,37 +72,72 @@ DIRECT_SOLVER_MAX_DOFS_3D = 400_000
 
 
 
+def uniform_edge_field(V: fem.FunctionSpace, component: int) -> fem.Function:
+    """psi = x_c / max(x_c) e_c: the displacement of a uniform edge normal to axis ``component``
+    moving by 1, spread linearly from the mirror plane x_c = 0."""
+    mesh = V.mesh
+    extent = mesh.comm.allreduce(float(mesh.geometry.x[:, component].max(initial=-np.inf)), op=MPI.MAX)
+    psi = fem.Function(V)
+    psi.interpolate(lambda x: np.vstack([x[component] / extent if k == component else np.zeros_like(x[0])
+                                         for k in range(mesh.geometry.dim)]))
+    return psi
+
+
 class LiCreepProblem:
-    """Spaces, forms, quadrature-point state and the Newton solver of the Li body."""
+    """The Li body: displacement space, quadrature-point state, weak form, constraints and Newton."""
 
     def __init__(self, body: Body, params: MechanicsParameters, petsc_options: dict | None, prefix: str):
         self.body, self.params = body, params
         self.mesh = mesh = body.mesh
         self.comm = mesh.comm
-        self.material = material = params.material()
-        tdim = mesh.topology.dim
-        fdim = tdim - 1
-        mesh.topology.create_connectivity(fdim, tdim)
+        self.material = params.material()
+        self.tdim = tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
         self.segments = body.interface_segments
-        if not self.segments or "li_top" not in body.facet_groups:
-            raise KeyError(f"Li body lacks interface segments or li_top; it has {sorted(body.facet_groups)}")
-        if params.lateral_condition == "uniform_edge" and "li_right" not in body.facet_groups:
+        self._check_boundaries()
+        self.V = fem.functionspace(mesh, ("Lagrange", params.element_degree, (tdim,)))
+        self.u = fem.Function(self.V, name="displacement")
+        self._create_state()
+        self.pressure = fem.Constant(mesh, float(params.stack_pressure))
+        self.gap = fem.Constant(mesh, 0.0)  # g = -delta(t)
+        residual, jacobian = self._weak_form()
+        self.bcs, self.edge_bcs, borders = self._constraints()
+        n_dofs = self.V.dofmap.index_map.size_global * self.V.dofmap.index_map_bs
+        use_direct = tdim == 2 or n_dofs <= DIRECT_SOLVER_MAX_DOFS_3D
+        self.petsc_options = linear_options(dict(petsc_options or {}), DIRECT_SOLVER, ITERATIVE_SOLVER, use_direct)
+        self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
+        self.system = BorderedSystem(self.u, fem.form(residual), fem.form(jacobian), self.bcs, borders, self.ksp,
+                                     near_null_space=rigid_body_modes(self.V))
+        self.n_dofs = self.system.size  # plus one border unknown per uniform edge
+        # residual entries are nodal forces (per unit depth in 2D): scale by the total applied force
+        stress_scale = params.stack_pressure if params.stack_pressure > 0 else params.creep_stress_ref
+        self.force_scale = stress_scale * assemble_scalar(self.comm, 1.0 * body.ds("li_top"))
+        self.newton_settings = NewtonSettings(
+            max_iterations=params.max_newton_iterations, max_line_search_halvings=params.max_line_search_halvings,
+            atol=params.newton_rtol * self.force_scale, stol=params.newton_stol,
+            stagnation_atol=STAGNATION_RTOL * self.force_scale)
+
+    def _check_boundaries(self) -> None:
+        groups, params = self.body.facet_groups, self.params
+        if not self.segments or "li_top" not in groups:
+            raise KeyError(f"Li body lacks interface segments or li_top; it has {sorted(groups)}")
+        if params.lateral_condition == "uniform_edge" and "li_right" not in groups:
             raise KeyError("lateral_condition 'uniform_edge' needs the li_right facet group")
-        if tdim == 3 and params.lateral_condition != "uniform_edge":
+        if self.tdim == 3 and params.lateral_condition != "uniform_edge":
             raise ValueError("the 3D unit cell needs lateral_condition 'uniform_edge'")
-        self.tdim = tdim
+
+    # ---- quadrature-point state, held in DG1 fields (see the package docstring)
+
+    def _create_state(self) -> None:
+        mesh, tdim, material = self.mesh, self.tdim, self.material
         # stored stress components and the solved (Mandel) strain components among them
         self.n_stress = 6 if tdim == 3 else 4
         self.solved = list(range(6)) if tdim == 3 else [0, 1, 3]
         n_strain = len(self.solved)
-        n_points_per_cell = tdim + 1  # degree-2 Gauss rule on a simplex <-> DG1 coefficients
-
-        self.V = V = fem.functionspace(mesh, ("Lagrange", params.element_degree, (tdim,)))
-        self.u = fem.Function(V, name="displacement")
-        v, du = ufl.TestFunction(V), ufl.TrialFunction(V)
-
-        # ---- quadrature-point state, held in DG1 fields (see the module docstring)
-        self.Q = fem.functionspace(mesh, ("DG", 1))
+        self.points = QuadraturePoints(mesh, QUADRATURE_DEGREE)
+        self.Q = self.points.dg1
+        self.n_points_per_cell = self.points.per_cell
+        self.point_coordinates = self.points.coordinates
         # [xx, yy, zz, xy] (plane strain) or [xx, yy, zz, xy, yz, xz] (3D)
         self.stress = fem.Function(fem.functionspace(mesh, ("DG", 1, (self.n_stress,))), name="stress")
         # the part of the Mandel tangent C_alg of the solved components differentiated through
@@ -111,38 +146,25 @@ class LiCreepProblem:
         self.tangent_moment = fem.Function(fem.functionspace(mesh, ("DG", 1, (n_strain, n_strain, tdim))))  # C (x) x_q
         self.bulk_modulus = material.lame_lambda + 2.0 * material.shear_modulus / 3.0
         # material numbers enter the forms as Constants: one compiled form set serves every case
-        bulk = fem.Constant(mesh, self.bulk_modulus)
-        shear = fem.Constant(mesh, material.shear_modulus)
-        self.bulk = bulk
-        self.cell_pressure = params.constant_pressure_per_cell
+        self.bulk = fem.Constant(mesh, self.bulk_modulus)
+        self.shear = fem.Constant(mesh, material.shear_modulus)
+        self.cell_pressure = self.params.constant_pressure_per_cell
+        self.centroid = None
         if self.cell_pressure:
             W0 = fem.functionspace(mesh, ("DG", 0, (tdim,)))
             self.centroid = fem.Function(W0)
             self.centroid.interpolate(fem.Expression(ufl.SpatialCoordinate(mesh), W0.element.interpolation_points))
-        else:
-            self.centroid = None
-        cell_map = mesh.topology.index_map(tdim)
-        self.n_cells = cell_map.size_local + cell_map.num_ghosts  # ghosts too: no scatter of the state needed
-        self.cells = np.arange(self.n_cells, dtype=np.int32)
-        cell_type = basix.CellType.tetrahedron if tdim == 3 else basix.CellType.triangle
-        points, _ = basix.make_quadrature(cell_type, QUADRATURE_DEGREE)
-        assert len(points) == n_points_per_cell, "the DG1 storage of the state needs one point per vertex"
-        self.n_points_per_cell = n_points_per_cell
-        tabulated = self.Q.element.basix_element.tabulate(0, points)[0, :, :, 0]  # (point, dof)
-        self.point_to_dof = np.linalg.inv(tabulated)  # DG1 coefficients from the values at the 3 points
-        self.dofs = self.Q.dofmap.list[: self.n_cells]  # (cell, tdim + 1): same layout for every DG1 space
-        self.strain_at_points = fem.Expression(strain_mandel(self.u), points)
-        x_points = fem.Expression(ufl.SpatialCoordinate(mesh), points).eval(mesh, self.cells)
-        self.point_coordinates = x_points.reshape(-1, tdim)  # (cell * points + point, coordinates)
-        n_points = n_points_per_cell * self.n_cells
-        self.creep_strain_old = np.zeros((n_points, self.n_stress))
-        self.equivalent_creep_strain_old = np.zeros(n_points)
+        self.strain_at_points = self.points.expression(strain_mandel(self.u))
+        self.creep_strain_old = np.zeros((self.points.size, self.n_stress))
+        self.equivalent_creep_strain_old = np.zeros(self.points.size)
         self.update = None  # CreepUpdate of the current iterate
-        self.linear_iterations = 0  # Krylov iterations over all solves (1 per solve with LU)
 
-        # ---- loads and constraint data
-        self.pressure = fem.Constant(mesh, float(params.stack_pressure))
-        self.gap = fem.Constant(mesh, 0.0)  # g = -delta(t)
+    # ---- weak form (the package docstring)
+
+    def _weak_form(self):
+        mesh, body = self.mesh, self.body
+        V, params = self.V, self.params
+        v, du = ufl.TestFunction(V), ufl.TrialFunction(V)
         nu_top = ufl.FacetNormal(mesh)
         # nu: outward from the Li, into the SSE (n = -nu), continuous along the interface by default
         if params.interface_normal == "averaged":
@@ -151,16 +173,14 @@ class LiCreepProblem:
         else:
             self.interface_normal = None
             nu = nu_top
-        h = ufl.CellDiameter(mesh)
-        penalty = fem.Constant(mesh, params.nitsche_penalty * params.youngs_modulus) / h
+        penalty = fem.Constant(mesh, params.nitsche_penalty * params.youngs_modulus) / ufl.CellDiameter(mesh)
         theta = fem.Constant(mesh, NITSCHE_VARIANTS[params.nitsche_variant])
         dx = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
         ds_top = body.ds("li_top")
         ds_contact = body.ds(*self.segments).reconstruct(metadata={"quadrature_degree": CONTACT_QUADRATURE_DEGREE})
-        sigma = stress_tensor(self.stress, tdim)
+        sigma = stress_tensor(self.stress, self.tdim)
         constraint = ufl.dot(self.u, nu) + self.gap  # = -(u.n - g)
-
-        elastic_test_stress = elastic_stress(v, bulk, shear, self.centroid)
+        elastic_test_stress = elastic_stress(v, self.bulk, self.shear, self.centroid)
         residual = (
             ufl.inner(sigma, ufl.sym(ufl.grad(v))) * dx
             + self.pressure * ufl.dot(v, nu_top) * ds_top
@@ -174,60 +194,29 @@ class LiCreepProblem:
             - theta * normal_component(elastic_test_stress, nu) * ufl.dot(du, nu) * ds_contact
             + penalty * ufl.dot(du, nu) * ufl.dot(v, nu) * ds_contact
         )
-        self.residual_form = fem.form(residual)
-        self.jacobian_form = fem.form(jacobian)
+        return residual, jacobian
 
-        # ---- boundary conditions on the increments: mirror planes (u_x = 0 on li_left, u_z = 0 on
-        # li_front in 3D) and w = 0 normal to each uniform edge
-        mirrors = [("li_left", 0)] + ([("li_front", 2)] if tdim == 3 else [])
-        self.edges = []  # (facet group, displacement component) of each uniform edge
-        if params.lateral_condition == "uniform_edge":
-            self.edges.append(("li_right", 0))
-        if tdim == 3:
-            (self.edges if params.back_condition == "uniform_edge" else mirrors).append(("li_back", 2))
-        self.bcs = []
-        for name, component in mirrors + self.edges:
+    def _constraints(self):
+        """Dirichlet conditions on the increments and the uniform-edge border fields.
+
+        Mirror planes: u_x = 0 on li_left (and u_z = 0 on li_front in 3D).  Each uniform edge
+        (li_right; li_back in 3D unless it is a mirror) has w = 0 normal to it and a border
+        field psi_j = x_c / x_c,max e_c.
+        """
+        body, V, fdim = self.body, self.V, self.tdim - 1
+        mirrors = [("li_left", 0)] + ([("li_front", 2)] if self.tdim == 3 else [])
+        edges = []  # (facet group, displacement component) of each uniform edge
+        if self.params.lateral_condition == "uniform_edge":
+            edges.append(("li_right", 0))
+        if self.tdim == 3:
+            (edges if self.params.back_condition == "uniform_edge" else mirrors).append(("li_back", 2))
+        bcs = []
+        for name, component in mirrors + edges:
             if name not in body.facet_groups:
                 raise KeyError(f"the Li body lacks the {name} facet group; it has {sorted(body.facet_groups)}")
             dofs = fem.locate_dofs_topological(V.sub(component), fdim, body.facets(name))
-            self.bcs.append(fem.dirichletbc(0.0, dofs, V.sub(component)))
-        self.edge_bcs = self.bcs[len(mirrors):]
-
-        # ---- uniform edges: psi_j = x_c / x_c,max e_c, whose couplings border the Newton system
-        self.psi = []
-        for name, component in self.edges:
-            extent = self.comm.allreduce(float(mesh.geometry.x[:, component].max(initial=-np.inf)), op=MPI.MAX)
-            psi = fem.Function(V)
-            psi.interpolate(lambda x, c=component, L=extent: np.vstack(
-                [x[c] / L if k == c else np.zeros_like(x[0]) for k in range(tdim)]))
-            self.psi.append(psi)
-        # owned rows (and columns) of the constrained increments, in the matrix's local numbering
-        bs = V.dofmap.index_map_bs
-        owned = V.dofmap.index_map.size_local * bs
-        constrained = np.concatenate([bc.dof_indices()[0] for bc in self.bcs] or [np.zeros(0, np.int32)])
-        self.constrained_rows = np.unique(constrained[constrained < owned]).astype(PETSc.IntType)
-
-        # ---- linear algebra
-        self.A = fem_petsc.create_matrix(self.jacobian_form)
-        self.A.setNearNullSpace(rigid_body_modes(V))  # GAMG builds its coarse spaces from these
-        self.b = fem_petsc.create_vector(V)
-        self.solution = self.b.duplicate()
-        n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
-        use_direct = tdim == 2 or n_dofs <= DIRECT_SOLVER_MAX_DOFS_3D
-        self.petsc_options = linear_options(dict(petsc_options or {}), DIRECT_SOLVER, ITERATIVE_SOLVER, use_direct)
-        self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
-        self.border_columns = [self.b.duplicate() for _ in self.psi]
-        self.border_rows = [self.b.duplicate() for _ in self.psi]
-        self.border_solutions = [self.b.duplicate() for _ in self.psi]
-        self.psi_norms = [psi.x.petsc_vec.norm() for psi in self.psi]
-
-        self.top_length = assemble_scalar(self.comm, 1.0 * ds_top)
-        # residual entries are nodal forces per unit depth: scale by the total applied force
-        stress_scale = params.stack_pressure if params.stack_pressure > 0 else params.creep_stress_ref
-        self.force_scale = stress_scale * self.top_length
-        self.n_dofs = n_dofs + len(self.psi)  # plus one border unknown per uniform edge
-
-    # ---- the constitutive update at the quadrature points -> DG1 fields
+            bcs.append(fem.dirichletbc(0.0, dofs, V.sub(component)))
+        return bcs, bcs[len(mirrors):], [uniform_edge_field(V, component) for _, component in edges]
 
     def stress_derivative(self, du):
         """Exact directional derivative of the DG1 stress field, in-plane Mandel components.
@@ -251,15 +240,10 @@ class LiCreepProblem:
             derivative = derivative + volumetric * ufl.as_vector(identity)
         return derivative
 
-    def _to_dg1(self, function: fem.Function, values_at_points: np.ndarray) -> None:
-        """Set a DG1 field from its values at the tdim + 1 quadrature points of every local cell."""
-        per_cell = values_at_points.reshape(self.n_cells, self.n_points_per_cell, -1)
-        coefficients = np.einsum("dq,cqk->cdk", self.point_to_dof, per_cell)
-        bs = function.function_space.dofmap.index_map_bs
-        function.x.array.reshape(-1, bs)[self.dofs.ravel()] = coefficients.reshape(-1, bs)
+    # ---- the constitutive update at the quadrature points -> DG1 fields
 
     def update_constitutive(self, dt: float) -> None:
-        solved = self.strain_at_points.eval(self.mesh, self.cells).reshape(-1, len(self.solved))
+        solved = self.points.evaluate(self.strain_at_points)
         strain = np.zeros((len(solved), self.n_stress))
         strain[:, self.solved] = solved  # plane strain: eps_zz = 0
         self.update = update = norton_creep_update(strain, self.creep_strain_old, dt, self.material)
@@ -267,17 +251,16 @@ class LiCreepProblem:
         if self.cell_pressure:  # creep is deviatoric: only the elastic pressure K tr(eps) changes
             identity = mandel_identity(self.n_stress)
             trace = strain[:, :3].sum(axis=1)
-            m = self.n_points_per_cell  # equal weights of the degree-2 rule: the cell mean is the point mean
-            cell_mean_trace = np.repeat(trace.reshape(-1, m).mean(axis=1), m)
+            cell_mean_trace = np.repeat(self.points.cell_mean(trace), self.points.per_cell)
             update.stress += (self.bulk_modulus * (cell_mean_trace - trace))[:, None] * identity
             tangent = tangent - self.bulk_modulus * np.outer(identity, identity)
         stress = update.stress.copy()
         stress[:, 3:] /= SQRT2  # Mandel -> tensor shear components
-        self._to_dg1(self.stress, stress)
+        self.points.to_dg1(self.stress, stress)
         tangent = tangent[:, self.solved][:, :, self.solved]
-        self._to_dg1(self.tangent, tangent)
+        self.points.to_dg1(self.tangent, tangent)
         moment = tangent[:, :, :, None] * self.point_coordinates[:, None, None, :]
-        self._to_dg1(self.tangent_moment, moment)
+        self.points.to_dg1(self.tangent_moment, moment)
 
     def commit(self) -> None:
         """Accept the current iterate as the state at the end of the step."""
@@ -286,129 +269,10 @@ class LiCreepProblem:
 
     # ---- Newton
 
-    def _assemble_residual(self) -> tuple[float, np.ndarray]:
-        """Assemble R into self.b (constrained rows zeroed); return (|R|, R_U) with R_U_j = R . psi_j."""
-        with self.b.localForm() as local:
-            local.set(0.0)
-        fem_petsc.assemble_vector(self.b, self.residual_form)
-        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        edge_residuals = np.array([self.b.dot(psi.x.petsc_vec) for psi in self.psi])
-        fem_petsc.set_bc(self.b, self.bcs, alpha=0.0)
-        return math.sqrt(self.b.norm() ** 2 + float(edge_residuals @ edge_residuals)), edge_residuals
+    @property
+    def linear_iterations(self) -> int:
+        return self.system.linear_iterations
 
-    def _assemble_jacobian(self) -> np.ndarray:
-        """Assemble K into self.A and the border of the Newton system; return its corner psi_i^T K_full psi_j.
-
-        The border comes from the unconstrained matrix K_full, before the constrained rows and
-        columns are replaced by the identity: k_j = K_full psi_j, r_j = K_full^T psi_j.
-        """
-        self.A.zeroEntries()
-        fem_petsc.assemble_matrix(self.A, self.jacobian_form)
-        self.A.assemble()
-        for psi, column, row in zip(self.psi, self.border_columns, self.border_rows):
-            self.A.mult(psi.x.petsc_vec, column)
-            self.A.multTranspose(psi.x.petsc_vec, row)
-        corner = np.array([[psi.x.petsc_vec.dot(column) for column in self.border_columns] for psi in self.psi])
-        for vector in self.border_columns + self.border_rows:
-            fem_petsc.set_bc(vector, self.bcs, alpha=0.0)
-        self.A.zeroRowsColumnsLocal(self.constrained_rows, diag=1.0)
-        return corner
-
-    def _evaluate(self, dt: float) -> tuple[float, np.ndarray]:
-        """Constitutive update and residual at the current u: (|R|, R_U); |R| = inf if either failed."""
-        try:
-            self.update_constitutive(dt)
-            failed = 0
-        except RuntimeError:  # the return mapping did not converge at some point
-            failed = 1
-        if self.comm.allreduce(failed, op=MPI.MAX):  # every rank must take the same branch
-            return math.inf, np.zeros(len(self.psi))
-        return self._assemble_residual()
-
-    def _newton_direction(self, edge_residuals: np.ndarray) -> np.ndarray:
-        """Solve for the Newton correction -du into self.solution (w part); return dU (psi parts).
-
-        With k uniform edges the bordered system is reduced to its k x k Schur complement:
-        K a = R_w, K b_j = k_j, S_ij = corner_ij - r_i . b_j, S dU = r . a - R_U, solution = a + b dU.
-        """
-        corner = self._assemble_jacobian()
-        self.ksp.setOperators(self.A)
-        self._linear_solve(self.b, self.solution)  # K a = R_w
-        if not self.psi:
-            return np.zeros(0)
-        for column, solution in zip(self.border_columns, self.border_solutions):
-            self._linear_solve(column, solution)  # K b_j = k_j
-        schur = corner - np.array([[row.dot(b) for b in self.border_solutions] for row in self.border_rows])
-        rhs = np.array([row.dot(self.solution) for row in self.border_rows]) - edge_residuals
-        dU = np.linalg.solve(schur, rhs)
-        for dU_j, b in zip(dU, self.border_solutions):
-            self.solution.axpy(dU_j, b)  # a + b dU: then du = -solution + dU . psi
-        return dU
-
-    def _linear_solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> None:
-        solve_linear_system(self.ksp, rhs, solution)
-        self.linear_iterations += self.ksp.getIterationNumber()
-        if self.ksp.getConvergedReason() <= 0:
-            raise LinearSolveError(linear_solve_failure(self.ksp))
-
-    def newton(self, dt: float) -> tuple[bool, int, float, str]:
-        """Solve the step from the current guess in self.u; returns (converged, iterations, |R|, reason).
-
-        Newton with a back-tracking line search on |R|: with n = 6.6 the tangent is stiff
-        where the Li barely creeps and soft where it flows, and full steps from a poor
-        guess (e.g. when the recession stops at the end of its ramp) can wander off.
-        """
-        p = self.params
-        norm, edge_residuals = self._evaluate(dt)
-        correction_norm = math.inf
-        u_start = self.u.x.petsc_vec.copy()
-        for iteration in range(p.max_newton_iterations + 1):
-            if self.comm.rank == 0:
-                logger.debug("  Newton %2d: |R| = %.3e, |du| = %.3e, %d Krylov its so far",
-                             iteration, norm, correction_norm, self.linear_iterations)
-            if not math.isfinite(norm):
-                return False, iteration, norm, "constitutive update failed or residual not finite"
-            if norm <= p.newton_rtol * self.force_scale:
-                return True, iteration, norm, "converged"
-            # Once the creep flow has carried u far, the residual is limited by round-off
-            # (stresses are E-sized differences of large strains): then accept a Newton
-            # correction at round-off level relative to u.
-            if correction_norm <= p.newton_stol * self.u.x.petsc_vec.norm():
-                return True, iteration, norm, "converged (correction at round-off level)"
-            if iteration == p.max_newton_iterations:
-                break
-            try:
-                dU = self._newton_direction(edge_residuals)
-            except LinearSolveError as error:
-                return False, iteration, norm, str(error)
-            direction_norm = math.sqrt(self.solution.norm() ** 2 + float(np.sum((dU * self.psi_norms) ** 2)))
-            self.u.x.petsc_vec.copy(u_start)
-            roundoff = direction_norm <= p.newton_stol * u_start.norm()
-            alpha = 1.0
-            for _ in range(p.max_line_search_halvings + 1):
-                self.u.x.petsc_vec.waxpy(-alpha, self.solution, u_start)
-                for dU_j, psi in zip(dU, self.psi):
-                    self.u.x.petsc_vec.axpy(alpha * dU_j, psi.x.petsc_vec)
-                self.u.x.scatter_forward()
-                trial_norm, trial_edge = self._evaluate(dt)
-                if roundoff or trial_norm <= (1.0 - 1e-4 * alpha) * norm:
-                    break
-                alpha *= 0.5
-            else:
-                # No descent along the Newton direction: the residual sits at its round-off
-                # floor if it is already small (accept), a failure otherwise.
-                if norm <= STAGNATION_RTOL * self.force_scale:
-                    u_start.copy(self.u.x.petsc_vec)  # back to the last iterate and its state
-                    self.u.x.scatter_forward()
-                    self._evaluate(dt)
-                    return True, iteration, norm, "converged (residual stagnates at round-off level)"
-                return False, iteration + 1, norm, "line search found no decrease of the residual"
-            norm, edge_residuals = trial_norm, trial_edge
-            correction_norm = alpha * direction_norm
-        return False, p.max_newton_iterations, norm, f"no convergence in {p.max_newton_iterations} Newton iterations"
-
-
-class LinearSolveError(RuntimeError):
-    """A Newton direction could not be computed; the message says why (linear_solve_failure)."""
-
-
+    def newton(self, dt: float) -> StepOutcome:
+        """Solve the step of size ``dt`` from the current guess in u (:func:`lisse.core.newton.solve`)."""
+        return newton.solve(self.system, lambda: self.update_constitutive(dt), self.newton_settings)

@@ -8,37 +8,31 @@ import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PET
 
 import numpy as np
 
-from lisse.core.constants import FARADAY, LI_MOLAR_VOLUME
+from lisse.core.constants import (
+    FARADAY,
+    LI_CREEP_ACTIVATION_ENERGY,
+    LI_CREEP_EXPONENT,
+    LI_CREEP_RATE_REF,
+    LI_CREEP_REFERENCE_TEMPERATURE,
+    LI_CREEP_STRESS_REF,
+    LI_MOLAR_VOLUME,
+    LI_POISSON_RATIO,
+    LI_YOUNGS_MODULUS,
+    LLZO_POISSON_RATIO,
+    LLZO_YOUNGS_MODULUS,
+)
 from lisse.core.creep import LithiumCreepLaw, NortonMaterial
 from lisse.core.parameters import parameters_from_dict
+from lisse.core.stepping import Stepsize, TimeSteppingError
 
 CONSTRAINTS = ("top", "top_lateral", "none")
 KINEMATICS = ("finite", "small")
 
 
 @dataclass(frozen=True)
-class PlatingParameters(LithiumCreepLaw):
-    """Inputs of one plating solve, SI units."""
+class PlatingNumerics:
+    """The numerical choices of a plating solve: time stepping and Newton."""
 
-    constraint: str = "top"  # "top" | "top_lateral" | "none"
-    current_density: float = 40.0  # A/m² (40 A/m² = 4 mA/cm²)
-    plated_thickness: float = 4e-9  # m, thickness plated by the end of the run (fixed for every i)
-    temperature: float = 298.15  # K
-    molar_volume: float = LI_MOLAR_VOLUME  # m³/mol
-    # Li: Study A's constants
-    li_youngs_modulus: float = 7.8e9
-    li_poisson_ratio: float = 0.38
-    creep: bool = True  # False: Li hyperelastic
-    creep_rate_ref: float = 1.4e-2  # eps_dot_0 at reference_temperature, 1/s
-    creep_exponent: float = 6.6
-    creep_stress_ref: float = 0.95e6  # Pa
-    creep_activation_energy: float = 37e3  # J/mol
-    reference_temperature: float = 298.15  # K
-    yield_strength: float = 0.0  # Pa; 0 = none (pure Norton); else Perzyna threshold sigma_y
-    # LLZO
-    llzo_youngs_modulus: float = 150e9
-    llzo_poisson_ratio: float = 0.26
-    kinematics: str = "finite"  # "finite" | "small"
     # time stepping: first dt = t_end / initial_steps, dt <= max_step_fraction t_end, *= growth when easy
     initial_steps: int = 40
     max_step_fraction: float = 0.05
@@ -49,6 +43,32 @@ class PlatingParameters(LithiumCreepLaw):
     max_line_search_halvings: int = 8
     newton_rtol: float = 1e-8  # |R| <= rtol * K_Li * plated_thickness (nodal forces per unit depth)
     newton_stol: float = 1e-11  # or |Newton correction| <= stol * |u|
+
+
+@dataclass(frozen=True)
+class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
+    """Inputs of one plating solve, SI units: the physics here, the numerics in
+    :class:`PlatingNumerics` (one flat set of keyword arguments and JSON keys)."""
+
+    constraint: str = "top"  # "top" | "top_lateral" | "none"
+    current_density: float = 40.0  # A/m² (40 A/m² = 4 mA/cm²)
+    plated_thickness: float = 4e-9  # m, thickness plated by the end of the run (fixed for every i)
+    temperature: float = 298.15  # K
+    molar_volume: float = LI_MOLAR_VOLUME  # m³/mol
+    # Li: Study A's constants
+    li_youngs_modulus: float = LI_YOUNGS_MODULUS
+    li_poisson_ratio: float = LI_POISSON_RATIO
+    creep: bool = True  # False: Li hyperelastic
+    creep_rate_ref: float = LI_CREEP_RATE_REF  # eps_dot_0 at reference_temperature, 1/s
+    creep_exponent: float = LI_CREEP_EXPONENT
+    creep_stress_ref: float = LI_CREEP_STRESS_REF  # Pa
+    creep_activation_energy: float = LI_CREEP_ACTIVATION_ENERGY  # J/mol
+    reference_temperature: float = LI_CREEP_REFERENCE_TEMPERATURE  # K
+    yield_strength: float = 0.0  # Pa; 0 = none (pure Norton); else Perzyna threshold sigma_y
+    # LLZO
+    llzo_youngs_modulus: float = LLZO_YOUNGS_MODULUS
+    llzo_poisson_ratio: float = LLZO_POISSON_RATIO
+    kinematics: str = "finite"  # "finite" | "small"
     output_fractions: tuple[float, ...] = (0.25, 0.5, 0.75)  # field snapshots at these fractions of t_end
 
     def __post_init__(self):
@@ -95,6 +115,12 @@ class PlatingParameters(LithiumCreepLaw):
     def llzo_material(self) -> NortonMaterial:
         return NortonMaterial(self.llzo_youngs_modulus, self.llzo_poisson_ratio, 0.0, 1.0, 1.0)
 
+    def stepsize(self) -> Stepsize:
+        """First step t_end / initial_steps, at most max_step_fraction t_end."""
+        return Stepsize(self.end_time / self.initial_steps, growth_factor=self.time_step_growth,
+                        fast_iterations=self.fast_newton_iterations, max_cutbacks=self.max_time_step_cutbacks,
+                        max_value=self.max_step_fraction * self.end_time)
+
     @property
     def stops(self) -> list[float]:
         return [f * self.end_time for f in self.output_fractions] + [self.end_time]
@@ -115,12 +141,7 @@ def confined_pressure(growth_strain, bulk, kinematics: str = "finite"):
     return bulk * (1.0 + g) * np.log1p(g) if kinematics == "finite" else bulk * g
 
 
-class PlatingConvergenceError(RuntimeError):
+class PlatingConvergenceError(TimeSteppingError):
     """The time stepping gave up: a step kept failing after the allowed cut-backs."""
 
-    def __init__(self, step: int, time_s: float, dt: float, reason: str, residual_norm: float):
-        self.step, self.time_s, self.dt, self.reason, self.residual_norm = step, time_s, dt, reason, residual_norm
-        super().__init__(f"plating time step {step} from t = {time_s:.6g} s failed with dt = {dt:.3e} s after the "
-                         f"maximum number of cut-backs: {reason} (last residual norm {residual_norm:.3e})")
-
-
+    kind = "plating"

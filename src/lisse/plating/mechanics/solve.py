@@ -19,6 +19,8 @@ from mpi4py import MPI
 from lisse.core.creep import equivalent_stress
 from lisse.core.mesh import Body, load_mesh, write_vtu
 from lisse.core.outputs import write_outputs
+from lisse.core.quadrature import QuadraturePoints
+from lisse.core.stepping import LinearPredictor, StepOutcome, SteppingRecord, integrate
 from lisse.plating.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
@@ -67,42 +69,27 @@ class PlatingResult:
     parameters: PlatingParameters
     _problem: PlatingProblem = field(repr=False, default=None)
     _snapshots: list = field(repr=False, default_factory=list)  # (t, u array, stress (N,4), pressure, creep)
+    _points: QuadraturePoints = field(repr=False, default=None)
 
-    def _dg1_fields(self):
-        problem = self._problem
-        mesh = problem.mesh
-        Q1 = fem.functionspace(mesh, ("DG", 1))
-        fields_ = {
-            "material": fem.Function(Q1, name="material"),
-            "pressure": fem.Function(Q1, name="pressure"),
-            "max_principal_stress": fem.Function(Q1, name="max_principal_stress"),
-            "von_mises": fem.Function(Q1, name="von_mises"),
-            "equivalent_viscous_strain": fem.Function(Q1, name="equivalent_viscous_strain"),
-            "displacement": fem.Function(fem.functionspace(mesh, ("DG", 1, (2,))), name="displacement"),
-            "stress": fem.Function(fem.functionspace(mesh, ("DG", 1, (4,))), name="stress"),
-        }
-        return Q1, fields_
+    def _dg1_fields(self) -> dict[str, fem.Function]:
+        mesh, Q1 = self._problem.mesh, self._points.dg1
+        fields_ = {name: fem.Function(Q1, name=name) for name in
+                   ("material", "pressure", "max_principal_stress", "von_mises", "equivalent_viscous_strain")}
+        fields_["displacement"] = fem.Function(fem.functionspace(mesh, ("DG", 1, (2,))), name="displacement")
+        fields_["stress"] = fem.Function(fem.functionspace(mesh, ("DG", 1, (4,))), name="stress")
+        return fields_
 
-    def _fill(self, Q1, fields_, snapshot) -> None:
-        problem = self._problem
+    def _fill(self, fields_: dict[str, fem.Function], snapshot) -> None:
+        problem, to_dg1 = self._problem, self._points.to_dg1
         t, u_array, stress, pressure, creep = snapshot
-        to_dof = np.linalg.inv(Q1.element.basix_element.tabulate(0, problem.quadrature_points)[0, :, :, 0])
-        dofs = Q1.dofmap.list[: problem.n_cells]
-
-        def set_points(function, values):
-            per_cell = values.reshape(problem.n_cells, 3, -1)
-            coefficients = np.einsum("dq,cqk->cdk", to_dof, per_cell)
-            bs = function.function_space.dofmap.index_map_bs
-            function.x.array.reshape(-1, bs)[dofs.ravel()] = coefficients.reshape(-1, bs)
-
         mandel = stress.copy()
         mandel[:, 3] *= SQRT2
-        set_points(fields_["stress"], stress)
-        set_points(fields_["max_principal_stress"], principal_max(stress))
-        set_points(fields_["von_mises"], equivalent_stress(mandel))
-        set_points(fields_["pressure"], np.repeat(pressure, 3))
-        set_points(fields_["material"], problem.point_material.astype(float))
-        set_points(fields_["equivalent_viscous_strain"], creep)
+        to_dg1(fields_["stress"], stress)
+        to_dg1(fields_["max_principal_stress"], principal_max(stress))
+        to_dg1(fields_["von_mises"], equivalent_stress(mandel))
+        to_dg1(fields_["pressure"], np.repeat(pressure, 3))
+        to_dg1(fields_["material"], problem.point_material.astype(float))
+        to_dg1(fields_["equivalent_viscous_strain"], creep)
         saved = problem.u.x.array.copy()
         problem.u.x.array[:] = u_array
         fields_["displacement"].interpolate(problem.u)
@@ -110,16 +97,16 @@ class PlatingResult:
 
     def write_fields(self, path: str | Path) -> None:
         """VTX (ADIOS2 .bp) directory for ParaView: every snapshot, all fields in DG1."""
-        Q1, fields_ = self._dg1_fields()
+        fields_ = self._dg1_fields()
         with io.VTXWriter(self._problem.comm, str(path), list(fields_.values()), engine="BP4") as vtx:
             for snapshot in self._snapshots:
-                self._fill(Q1, fields_, snapshot)
+                self._fill(fields_, snapshot)
                 vtx.write(snapshot[0])
 
     def write_vtu(self, path: str | Path) -> None:
         """The final state as one serial .vtu (:func:`lisse.core.mesh.write_vtu`), for the workflow's figures."""
-        Q1, fields_ = self._dg1_fields()
-        self._fill(Q1, fields_, self._snapshots[-1])
+        fields_ = self._dg1_fields()
+        self._fill(fields_, self._snapshots[-1])
         write_vtu(path, fields_)
 
 
@@ -137,6 +124,69 @@ def body_of(mesh_data) -> Body:
                 facet_groups={name: tag for name, tag in groups.items() if tag in present})
 
 
+class History:
+    """One row per accepted step (and t = 0): p in the Li, sigma_1 in the LLZO and at the pit tip."""
+
+    def __init__(self, problem: PlatingProblem, points: QuadraturePoints, layer_thickness: float):
+        self.problem, self.points, self.h0 = problem, points, layer_thickness
+        self.comm = problem.comm
+        self.tip = TipSampler(problem)
+        self.top_node = axis_top_node(problem, layer_thickness)
+        self.stress_dg1 = fem.Function(fem.functionspace(problem.mesh, ("DG", 1, (4,))))
+        self.owned_cells = np.arange(problem.n_cells) < problem.n_owned
+        self.li_cells = problem.cell_material == LI
+        self.cell_area = problem.point_weights.reshape(-1, 3).sum(axis=1)
+        self.velocity = problem.params.plating_velocity
+        self.rows: list[dict] = []
+        self.stress, self.pressure = None, None  # of the last row
+
+    def _global_max(self, values: np.ndarray, where: np.ndarray, coordinates: np.ndarray):
+        comm, local = self.comm, values[where]
+        best, rank = comm.allreduce((float(local.max(initial=-np.inf)), comm.rank), op=MPI.MAXLOC)
+        xy = coordinates[where][int(local.argmax())] if comm.rank == rank and len(local) else None
+        return best, comm.bcast(xy, root=rank)
+
+    def _mean(self, values: np.ndarray, weights: np.ndarray) -> float:
+        total = self.comm.allreduce(float(np.sum(values * weights)), op=MPI.SUM)
+        weight = self.comm.allreduce(float(np.sum(weights)), op=MPI.SUM)
+        return total / weight if weight > 0 else math.nan
+
+    def record(self, t: float, iterations: int, dt: float) -> dict:
+        problem, comm = self.problem, self.comm
+        self.stress, self.pressure = stress, pressure = problem.cauchy_stress()
+        self.points.to_dg1(self.stress_dg1, stress)
+        mandel = stress.copy()
+        mandel[:, 3] *= SQRT2
+        owned, li_points = problem.owned_points, problem.li_points
+        tip_max, tip_mean = self.tip.sample(self.stress_dg1)
+        p_max, p_at = self._global_max(pressure, self.owned_cells & self.li_cells, problem.cell_centroids)
+        s1_max, s1_at = self._global_max(principal_max(stress), owned & ~li_points, problem.point_coordinates)
+        vm_max, _ = self._global_max(equivalent_stress(mandel), owned & li_points, problem.point_coordinates)
+        top = float(problem.u.x.array[2 * self.top_node + 1]) if self.top_node is not None else -np.inf
+        top = comm.allreduce(top, op=MPI.MAX)
+        pit = self.owned_cells & problem.pit_cell
+        llzo = problem.has_llzo
+        row = {
+            "time_s": t, "plated_thickness_m": self.velocity * t, "growth_strain": self.velocity * t / self.h0,
+            "p_max_Pa": p_max, "p_max_x_m": float(p_at[0]), "p_max_y_m": float(p_at[1]),
+            "p_mean_Pa": self._mean(pressure, self.cell_area * (self.owned_cells & self.li_cells)),
+            "p_pit_mean_Pa": (self._mean(pressure, self.cell_area * pit) if comm.allreduce(int(pit.any()), op=MPI.MAX)
+                              else math.nan),
+            "sigma1_tip_Pa": tip_max, "sigma1_tip_mean_Pa": tip_mean,
+            "sigma1_llzo_max_Pa": s1_max if llzo else math.nan,
+            "sigma1_llzo_max_x_m": float(s1_at[0]) if llzo else math.nan,
+            "sigma1_llzo_max_y_m": float(s1_at[1]) if llzo else math.nan,
+            "von_mises_li_max_Pa": vm_max,
+            "top_displacement_m": top if math.isfinite(top) else math.nan,
+            "newton_iterations": iterations, "dt_s": dt,
+        }
+        self.rows.append(row)
+        return row
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(HISTORY_COLUMNS))
+
+
 def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_options: dict | None = None,
                   prefix: str = "pl_") -> PlatingResult:
     """Plate ``params.plated_thickness`` at ``params.current_density``; history and final summary.
@@ -147,124 +197,74 @@ def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_optio
     """
     t_start = time.perf_counter()
     h0 = float(facts["li_thickness_m"])
-    body = body_of(mesh_data)
-    problem = PlatingProblem(body, mesh_data.cell_tags, h0, params, petsc_options, prefix)
+    problem = PlatingProblem(body_of(mesh_data), mesh_data.cell_tags, h0, params, petsc_options, prefix)
     comm = problem.comm
-    sampler = TipSampler(problem)
-    top_node = axis_top_node(problem, h0)
-    stress_dg1 = fem.Function(fem.functionspace(problem.mesh, ("DG", 1, (4,))))
-    Q1 = fem.functionspace(problem.mesh, ("DG", 1))
-    to_dof = np.linalg.inv(Q1.element.basix_element.tabulate(0, problem.quadrature_points)[0, :, :, 0])
-    dg1_dofs = Q1.dofmap.list[: problem.n_cells]
-    owned, li_pts = problem.owned_points, problem.li_points
-    owned_cells = np.arange(problem.n_cells) < problem.n_owned
-    li_cells = problem.cell_material == LI
-    cell_area = problem.point_weights.reshape(-1, 3).sum(axis=1)
-    velocity, t_end = params.plating_velocity, params.end_time
-
-    rows, snapshots = [], []
-
-    def global_max(values: np.ndarray, where: np.ndarray, coordinates: np.ndarray):
-        local = values[where]
-        value = float(local.max(initial=-np.inf))
-        best, rank = comm.allreduce((value, comm.rank), op=MPI.MAXLOC)
-        xy = coordinates[where][int(local.argmax())] if comm.rank == rank and len(local) else None
-        return best, comm.bcast(xy, root=rank)
-
-    def mean(values: np.ndarray, weights: np.ndarray) -> float:
-        total = comm.allreduce(float(np.sum(values * weights)), op=MPI.SUM)
-        weight = comm.allreduce(float(np.sum(weights)), op=MPI.SUM)
-        return total / weight if weight > 0 else math.nan
-
-    def record(t: float, iterations: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """Append a history row; return the Cauchy stress per point and the pressure per cell."""
-        stress, pressure = problem.cauchy_stress()
-        coefficients = np.einsum("dq,cqk->cdk", to_dof, stress.reshape(problem.n_cells, 3, 4))
-        stress_dg1.x.array.reshape(-1, 4)[dg1_dofs.ravel()] = coefficients.reshape(-1, 4)
-        s1 = principal_max(stress)
-        mandel = stress.copy()
-        mandel[:, 3] *= SQRT2
-        tip_max, tip_mean = sampler.sample(stress_dg1)
-        p_max, p_at = global_max(pressure, owned_cells & li_cells, problem.cell_centroids)
-        s1_max, s1_at = global_max(s1, owned & ~li_pts, problem.point_coordinates)
-        vm_max, _ = global_max(equivalent_stress(mandel), owned & li_pts, problem.point_coordinates)
-        top = float(problem.u.x.array[2 * top_node + 1]) if top_node is not None else -np.inf
-        top = comm.allreduce(top, op=MPI.MAX)
-        pit = owned_cells & problem.pit_cell
-        rows.append({
-            "time_s": t, "plated_thickness_m": velocity * t, "growth_strain": velocity * t / h0,
-            "p_max_Pa": p_max, "p_max_x_m": float(p_at[0]), "p_max_y_m": float(p_at[1]),
-            "p_mean_Pa": mean(pressure, cell_area * (owned_cells & li_cells)),
-            "p_pit_mean_Pa": (mean(pressure, cell_area * pit) if comm.allreduce(int(pit.any()), op=MPI.MAX)
-                              else math.nan),
-            "sigma1_tip_Pa": tip_max, "sigma1_tip_mean_Pa": tip_mean,
-            "sigma1_llzo_max_Pa": s1_max if problem.has_llzo else math.nan,
-            "sigma1_llzo_max_x_m": float(s1_at[0]) if problem.has_llzo else math.nan,
-            "sigma1_llzo_max_y_m": float(s1_at[1]) if problem.has_llzo else math.nan,
-            "von_mises_li_max_Pa": vm_max,
-            "top_displacement_m": top if math.isfinite(top) else math.nan,
-            "newton_iterations": iterations, "dt_s": dt,
-        })
-        return stress, pressure
+    points = QuadraturePoints(problem.mesh)
+    history = History(problem, points, h0)
+    snapshots = []
 
     # ---- t = 0: stress free
     problem.set_growth(0.0)
     problem.update_constitutive(0.0)
     problem.commit()
-    record(0.0, 0, 0.0)
+    history.record(0.0, 0, 0.0)
 
-    stops = params.stops
-    t, step = 0.0, 0
-    dt_nominal = t_end / params.initial_steps
-    dt_max = params.max_step_fraction * t_end
-    u_committed = problem.u.x.array.copy()
-    increment, dt_previous = None, None
-    step_iterations, cutbacks_total = [], 0
-    for stop in stops:
-        while t < stop * (1.0 - 1e-12):
-            dt = min(dt_nominal, dt_max, stop - t)
-            if stop - (t + dt) < 0.25 * dt:  # no sliver step before a stop
-                dt = stop - t
-            for attempt in range(params.max_time_step_cutbacks + 1):
-                t_new = stop if abs(t + dt - stop) <= 1e-12 * stop else t + dt
-                problem.set_growth(velocity * t_new / h0)
-                problem.u.x.array[:] = u_committed
-                if increment is not None:  # predictor: extrapolate the last increment
-                    problem.u.x.array[:] += (dt / dt_previous) * increment
-                converged, iterations, norm, reason = problem.newton(dt)
-                if converged:
-                    break
-                cutbacks_total += 1
-                if comm.rank == 0:
-                    logger.info("plating: step %d at t = %.4g s with dt = %.3e s failed (%s); halving",
-                                step + 1, t, dt, reason)
-                dt *= 0.5
-            else:
-                raise PlatingConvergenceError(step + 1, t, 2.0 * dt, reason, norm)
-            problem.commit()
-            step += 1
-            increment = problem.u.x.array - u_committed
-            u_committed = problem.u.x.array.copy()
-            dt_previous = dt
-            step_iterations.append(iterations)
-            stress, pressure = record(t_new, iterations, dt)
-            if comm.rank == 0:
-                row = rows[-1]
-                logger.info("plating: step %3d  t = %.4e s  dt = %.3e s  %d Newton its  |R| = %.2e  "
-                            "p_max %.4g Pa  sigma1_tip %.4g Pa", step, t_new, dt, iterations, norm,
-                            row["p_max_Pa"], row["sigma1_tip_Pa"])
-            if attempt > 0:
-                dt_nominal = dt
-            elif iterations <= params.fast_newton_iterations and dt >= min(dt_nominal, dt_max) * (1.0 - 1e-9):
-                dt_nominal = dt * params.time_step_growth
-            t = t_new
-        snapshots.append((t, problem.u.x.array.copy(), stress, pressure, problem.equivalent_viscous_strain.copy()))
+    # ---- growth: backward Euler with adaptive steps
+    predictor = LinearPredictor(problem.u.x.array)
 
-    history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    final = rows[-1]
+    def attempt(t_new: float, dt: float) -> StepOutcome:
+        problem.set_growth(params.plating_velocity * t_new / h0)
+        predictor.guess(problem.u.x.array, dt)
+        return StepOutcome(*problem.newton(dt))
+
+    def accept(t_new: float, dt: float, outcome: StepOutcome) -> None:
+        problem.commit()
+        predictor.accept(problem.u.x.array, dt)
+        row = history.record(t_new, outcome.iterations, dt)
+        if comm.rank == 0:
+            logger.info("plating: t = %.4e s  p_max %.4g Pa  sigma1_tip %.4g Pa", t_new, row["p_max_Pa"],
+                        row["sigma1_tip_Pa"])
+
+    def reached(stop: float) -> None:
+        snapshots.append((stop, problem.u.x.array.copy(), history.stress, history.pressure,
+                          problem.equivalent_viscous_strain.copy()))
+
+    stepping = integrate(params.stepsize(), params.stops, attempt, accept, reached, PlatingConvergenceError,
+                         comm.rank)
     wall_time = comm.allreduce(time.perf_counter() - t_start, op=MPI.MAX)
-    flaw = facts.get("flaw_size_m")
-    rho = facts.get("pit_tip_radius_m")
+    table = history.table()
+    summary = plating_summary(problem, table, facts, stepping, wall_time)
+    if comm.rank == 0:
+        logger.info("plating: %s, i = %.4g A/m2, %d dofs, %d steps, %d Newton its, p_max %.4g Pa, sigma1_tip %.4g Pa, "
+                    "%.2f s", params.constraint, params.current_density, problem.n_dofs, stepping.steps,
+                    summary["newton_iterations"], summary["p_max_Pa"], summary["sigma1_tip_Pa"], wall_time)
+    return PlatingResult(history=table, summary=summary, parameters=params, _problem=problem, _snapshots=snapshots,
+                         _points=points)
+
+
+def fracture_estimates(facts: dict, sigma1_tip: float) -> dict:
+    """Griffith's criterion and the cleavage strength beside the FE notch-root stress of the pit tip.
+
+    Creager-Paris: the notch-root stress of a slender blunt notch is sigma_tip = 2 K_I / sqrt(pi rho).
+    """
+    flaw, rho = facts.get("flaw_size_m"), facts.get("pit_tip_radius_m")
+    if flaw is None or rho is None or not math.isfinite(sigma1_tip):
+        return {}
+    k_estimate = 0.5 * math.sqrt(math.pi * rho) * sigma1_tip
+    return {
+        "griffith_critical_stress_Pa": float(griffith_critical_stress(flaw)),
+        "cleavage_strength_Pa": LLZO_CLEAVAGE_STRENGTH,
+        "stress_intensity_estimate_Pa_sqrt_m": k_estimate,
+        "griffith_equivalent_stress_Pa": k_estimate / (GRIFFITH_GEOMETRY_FACTOR * math.sqrt(math.pi * flaw)),
+    }
+
+
+def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict, stepping: SteppingRecord,
+                    wall_time: float) -> dict:
+    """The summary JSON of a solve: the case, the final state, its maxima over time, fracture, the solver."""
+    params = problem.params
+    final = history.iloc[-1]
+    velocity, t_end, h0 = params.plating_velocity, params.end_time, problem.layer_thickness
     summary = {
         "constraint": params.constraint,
         "kinematics": params.kinematics,
@@ -275,49 +275,37 @@ def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_optio
         "final_growth_strain": velocity * t_end / h0,
         "end_time_s": t_end,
         "li_thickness_m": h0,
-        "flaw_size_m": flaw,
-        "pit_tip_radius_m": rho,
-        "p_max_Pa": final["p_max_Pa"],
-        "p_max_at": {"x_m": final["p_max_x_m"], "y_m": final["p_max_y_m"]},
+        "flaw_size_m": facts.get("flaw_size_m"),
+        "pit_tip_radius_m": facts.get("pit_tip_radius_m"),
+        "p_max_Pa": float(final["p_max_Pa"]),
+        "p_max_at": {"x_m": float(final["p_max_x_m"]), "y_m": float(final["p_max_y_m"])},
         "p_max_over_time_Pa": float(history["p_max_Pa"].max()),
-        "p_mean_Pa": final["p_mean_Pa"],
-        "p_pit_mean_Pa": final["p_pit_mean_Pa"],
-        "sigma1_tip_Pa": final["sigma1_tip_Pa"],
-        "sigma1_tip_mean_Pa": final["sigma1_tip_mean_Pa"],
+        "p_mean_Pa": float(final["p_mean_Pa"]),
+        "p_pit_mean_Pa": float(final["p_pit_mean_Pa"]),
+        "sigma1_tip_Pa": float(final["sigma1_tip_Pa"]),
+        "sigma1_tip_mean_Pa": float(final["sigma1_tip_mean_Pa"]),
         "sigma1_tip_max_over_time_Pa": float(history["sigma1_tip_Pa"].max()),
-        "sigma1_llzo_max_Pa": final["sigma1_llzo_max_Pa"],
-        "sigma1_llzo_max_at": {"x_m": final["sigma1_llzo_max_x_m"], "y_m": final["sigma1_llzo_max_y_m"]},
-        "von_mises_li_max_Pa": final["von_mises_li_max_Pa"],
-        "top_displacement_m": final["top_displacement_m"],
+        "sigma1_llzo_max_Pa": float(final["sigma1_llzo_max_Pa"]),
+        "sigma1_llzo_max_at": {"x_m": float(final["sigma1_llzo_max_x_m"]), "y_m": float(final["sigma1_llzo_max_y_m"])},
+        "von_mises_li_max_Pa": float(final["von_mises_li_max_Pa"]),
+        "top_displacement_m": float(final["top_displacement_m"]),
         "bulk_modulus_li_Pa": problem.bulk_li,
         "confined_pressure_bound_Pa": float(confined_pressure(velocity * t_end / h0, problem.bulk_li,
                                                               params.kinematics)),
         "boundary_conditions": problem.constrained,
         "dofs": int(problem.n_dofs),
-        "cells": int(body.global_size()),
-        "time_steps": step,
-        "time_step_cutbacks": cutbacks_total,
-        "newton_iterations": int(sum(step_iterations)),
-        "newton_iterations_per_step": [int(i) for i in step_iterations],
+        "cells": int(problem.body.global_size()),
+        "time_steps": stepping.steps,
+        "time_step_cutbacks": stepping.cutbacks,
+        "newton_iterations": int(sum(stepping.iterations)),
+        "newton_iterations_per_step": [int(i) for i in stepping.iterations],
         "wall_time_s": wall_time,
-        "n_ranks": comm.size,
+        "n_ranks": problem.comm.size,
+        **fracture_estimates(facts, float(final["sigma1_tip_Pa"])),
     }
-    if flaw is not None and rho is not None and math.isfinite(final["sigma1_tip_Pa"]):
-        # Creager-Paris: the notch-root stress of a slender blunt notch, sigma_tip = 2 K_I / sqrt(pi rho)
-        k_estimate = 0.5 * math.sqrt(math.pi * rho) * final["sigma1_tip_Pa"]
-        summary.update({
-            "griffith_critical_stress_Pa": float(griffith_critical_stress(flaw)),
-            "cleavage_strength_Pa": LLZO_CLEAVAGE_STRENGTH,
-            "stress_intensity_estimate_Pa_sqrt_m": k_estimate,
-            "griffith_equivalent_stress_Pa": k_estimate / (GRIFFITH_GEOMETRY_FACTOR * math.sqrt(math.pi * flaw)),
-        })
     if "contact_half_width_m" in facts:
         summary["whisker_stress_Pa"] = float(whisker_stress(velocity, facts["contact_half_width_m"]))
-    if comm.rank == 0:
-        logger.info("plating: %s, i = %.4g A/m2, %d dofs, %d steps, %d Newton its, p_max %.4g Pa, sigma1_tip %.4g Pa, "
-                    "%.2f s", params.constraint, params.current_density, problem.n_dofs, step,
-                    summary["newton_iterations"], final["p_max_Pa"], final["sigma1_tip_Pa"], wall_time)
-    return PlatingResult(history=history, summary=summary, parameters=params, _problem=problem, _snapshots=snapshots)
+    return summary
 
 
 # --------------------------------------------------------------------------------------
