@@ -19,7 +19,7 @@ ALLOWED = {
     "plating": {"core"},
     "workflow": {"core", "cell", "plating"},
 }
-SOLVERS = ("cell/electrochemistry.py", "cell/mechanics", "plating/mechanics")
+SOLVERS = ("cell/electrochemistry", "cell/mechanics", "plating/mechanics")
 
 
 def lisse_imports(path: Path) -> set[str]:
