@@ -26,11 +26,11 @@ include: "workflow/rules/provenance.smk"
 
 rule all:
     input:
-        geometry_outputs(),
+        CELLS.geometry_outputs(),
         f"{RESULTS}/electrochemistry_summary.csv",
         f"{RESULTS}/mechanics_summary.csv",
         f"{RESULTS}/validation.csv",
-        figure_outputs(),
+        CELLS.figure_outputs(),
         f"{RESULTS}/provenance.json",
         SWEEP.outputs(),
     default_target: True

@@ -2,9 +2,10 @@
 
 from lisse.cell import plots
 from lisse.core import logs
+from lisse.workflow.sweep import input_name
 
 logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 inputs, params = snakemake.input, snakemake.params  # noqa: F821
-panels = [{"label": label, "electrochemistry": ec, "mechanics": me, "window_um": window}
-          for label, ec, me, window in zip(params.labels, inputs.ec, inputs.me, params.windows)]
+panels = [{"label": label, "window_um": window, "electrochemistry": inputs[input_name(label, "electrochemistry")],
+           "mechanics": inputs[input_name(label, "mechanics")]} for label, window in params.windows_um.items()]
 plots.field_maps(panels, snakemake.output.png)  # noqa: F821

@@ -6,21 +6,30 @@ from pathlib import Path
 
 from lisse.cell import analysis, plots
 from lisse.core import logs, preview
+from lisse.workflow.sweep import input_name
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 inputs, params, output = snakemake.input, snakemake.params, snakemake.output  # noqa: F821
-current = params.current_mA_cm2
-summaries = [json.loads(Path(path).read_text()) for path in inputs.summaries]
-table = plots.unit_cell_3d_table(summaries, params.labels)
+current, cells = params.current_mA_cm2, params.cells  # cells: geometry label -> its table columns
+
+
+def summaries(solver: str) -> dict[str, list[dict]]:
+    """Geometry label -> the summaries of its solves, in sweep order."""
+    return {label: [json.loads(Path(path).read_text()) for path in inputs[input_name(label, f"{solver}_summaries")]]
+            for label in cells}
+
+
+table = plots.unit_cell_3d_table(summaries("electrochemistry"), cells)
 table.to_csv(output.table, index=False, float_format="%.8g")
 log.info("3D vs 2D electrochemistry:\n%s", table.to_string(index=False))
 
-mechanics = plots.unit_cell_3d_mechanics_table([json.loads(Path(path).read_text())
-                                                   for path in inputs.mechanics_summaries], params.mechanics_labels)
+mechanics = plots.unit_cell_3d_mechanics_table(summaries("mechanics"), cells)
 if len(mechanics):
     eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration)
-    criterion = analysis.unit_cell_3d_stability(inputs.ec_interfaces, params.currents_A_m2, inputs.me_interfaces,
-                                                params.pressures_Pa, params.mechanics_labels, eps_dot_0, current,
+    responses = {label: analysis.response(inputs[input_name(label, "electrochemistry")], params.currents_A_m2,
+                                          inputs[input_name(label, "mechanics")], params.pressures_Pa)
+                 for label in cells}
+    criterion = analysis.unit_cell_3d_stability(responses, cells, params.pressures_Pa, eps_dot_0, current,
                                                 params.config)
     mechanics = mechanics.merge(criterion.rename(columns={"stable_fraction": f"stable_fraction_at_{current:g}_mA_cm2"}))
     log.info("3D vs 2D mechanics at t_eval and the criterion (eps_dot_0 = %.4e 1/s):\n%s", eps_dot_0,

@@ -1,17 +1,16 @@
 # The study's figures (SCIENCE.md, "Figures"), PNG + PDF under results/<study>/figures/,
-# each registered in the Snakemake report with a caption.
+# each registered in the Snakemake report with a caption. Per-geometry inputs are named
+# <geometry label>_<kind> (lisse.workflow.sweep.input_name); the scripts read them by name.
 
 rule figure_field_maps:
     """Figure 1: Li flux in the SSE and equivalent stress in the Li, planar vs grid."""
     input:
-        ec=figure_files("electrochemistry", "fields.vtu", field_map_geometries()),
-        me=figure_files("mechanics", "fields.vtu", field_map_geometries()),
+        **CELLS.figure_point_inputs("fields.vtu", CELLS.field_map_geometries()),
     output:
-        png=report(f"{FIGURES}/field_maps.png", caption="../report/field_maps.rst", category="Figures"),
-        pdf=f"{FIGURES}/field_maps.pdf",
+        png=report(f"{CELLS.figures}/field_maps.png", caption="../report/field_maps.rst", category="Figures"),
+        pdf=f"{CELLS.figures}/field_maps.pdf",
     params:
-        labels=[STUDY.geometries[g].label for g in field_map_geometries()],
-        windows=[STUDY.geometries[g].zoom_box_um() for g in field_map_geometries()],
+        windows_um=CELLS.field_map_windows_um(),  # label -> window, in panel order
     log:
         f"{RESULTS}/logs/figures/field_maps.log",
     conda:
@@ -23,28 +22,25 @@ rule figure_field_maps:
 rule figure_profiles:
     """Figures 2 and 3: interface profiles and strain-rate profiles at the figures' operating point."""
     input:
-        ec=figure_files("electrochemistry", "interface.csv"),
-        me=figure_files("mechanics", "interface.csv"),
-        ec_all=[solver_files("electrochemistry", g, "interface.csv") for g in STUDY.geometries],
-        me_all=[solver_files("mechanics", g, "interface.csv") for g in STUDY.geometries],
+        **CELLS.figure_point_inputs("interface.csv", suffix="_at_figure_point"),
+        **CELLS.sweep_inputs(),
         calibration=f"{RESULTS}/calibration.json",
     output:
         profiles=report(
-            f"{FIGURES}/interface_profiles.png",
+            f"{CELLS.figures}/interface_profiles.png",
             caption="../report/interface_profiles.rst",
             category="Figures",
         ),
-        profiles_pdf=f"{FIGURES}/interface_profiles.pdf",
+        profiles_pdf=f"{CELLS.figures}/interface_profiles.pdf",
         strain_rates=report(
-            f"{FIGURES}/strain_rates.png", caption="../report/strain_rates.rst", category="Figures"
+            f"{CELLS.figures}/strain_rates.png", caption="../report/strain_rates.rst", category="Figures"
         ),
-        strain_rates_pdf=f"{FIGURES}/strain_rates.pdf",
+        strain_rates_pdf=f"{CELLS.figures}/strain_rates.pdf",
     params:
-        labels=[case.label for case in STUDY.geometries.values()],
-        geometries=list(STUDY.geometries),
-        currents_A_m2=sweep_values("electrochemistry"),
-        pressures_Pa=sweep_values("mechanics"),
-        config=ANALYSIS_CONFIG,
+        labels=list(CELLS.geometry_labels()),
+        currents_A_m2=CELLS.sweep_values("electrochemistry"),
+        pressures_Pa=CELLS.sweep_values("mechanics"),
+        config=CELLS.analysis_config,
     log:
         f"{RESULTS}/logs/figures/profiles.log",
     conda:
@@ -56,30 +52,28 @@ rule figure_profiles:
 rule figure_phase_diagrams:
     """Figures 4 and 5: phase diagrams, boundary overlay, CCD vs channel width; experiments pinned."""
     input:
-        diagrams=expand(f"{RESULTS}/stability/{{geometry}}/phase_diagram.csv", geometry=STUDY.geometries),
-        ccds=expand(f"{RESULTS}/stability/{{geometry}}/ccd.csv", geometry=STUDY.geometries),
+        **CELLS.stability_inputs(),
         experiments=config["experiments"]["file"],
         calibration=f"{RESULTS}/calibration.json",
     output:
         diagrams=report(
-            f"{FIGURES}/phase_diagrams.png", caption="../report/phase_diagrams.rst", category="Figures"
+            f"{CELLS.figures}/phase_diagrams.png", caption="../report/phase_diagrams.rst", category="Figures"
         ),
-        diagrams_pdf=f"{FIGURES}/phase_diagrams.pdf",
+        diagrams_pdf=f"{CELLS.figures}/phase_diagrams.pdf",
         boundaries=report(
-            f"{FIGURES}/phase_boundaries.png",
+            f"{CELLS.figures}/phase_boundaries.png",
             caption="../report/phase_boundaries.rst",
             category="Figures",
         ),
-        boundaries_pdf=f"{FIGURES}/phase_boundaries.pdf",
+        boundaries_pdf=f"{CELLS.figures}/phase_boundaries.pdf",
         ccd=report(
-            f"{FIGURES}/ccd_vs_channel_width.png", caption="../report/ccd.rst", category="Figures"
+            f"{CELLS.figures}/ccd_vs_channel_width.png", caption="../report/ccd.rst", category="Figures"
         ),
-        ccd_pdf=f"{FIGURES}/ccd_vs_channel_width.pdf",
+        ccd_pdf=f"{CELLS.figures}/ccd_vs_channel_width.pdf",
         ccd_table=f"{RESULTS}/ccd_at_calibration_pressure.csv",
     params:
-        labels=[case.label for case in STUDY.geometries.values()],
-        widths=[case.channel_width_um for case in STUDY.geometries.values()],
-        config=ANALYSIS_CONFIG,
+        channel_widths_um=CELLS.geometry_labels(),  # label -> width
+        config=CELLS.analysis_config,
     log:
         f"{RESULTS}/logs/figures/phase_diagrams.log",
     conda:
@@ -94,9 +88,9 @@ rule figure_validation:
         table=f"{RESULTS}/validation.csv",
     output:
         png=report(
-            f"{FIGURES}/validation_table.png", caption="../report/validation.rst", category="Figures"
+            f"{CELLS.figures}/validation_table.png", caption="../report/validation.rst", category="Figures"
         ),
-        pdf=f"{FIGURES}/validation_table.pdf",
+        pdf=f"{CELLS.figures}/validation_table.pdf",
     log:
         f"{RESULTS}/logs/figures/validation.log",
     conda:
@@ -108,25 +102,21 @@ rule figure_validation:
 rule figure_unit_cell_3d:
     """The 3D unit cells of the square grid beside the 2D cross-sections of the same width."""
     input:
-        summaries=unit_cell_3d_files("electrochemistry", "summary.json"),
-        mechanics_summaries=unit_cell_3d_files("mechanics", "summary.json"),
-        ec_interfaces=unit_cell_3d_files("electrochemistry", "interface.csv"),
-        me_interfaces=unit_cell_3d_files("mechanics", "interface.csv"),
+        **CELLS.unit_cell_3d_inputs(),
         calibration=f"{RESULTS}/calibration.json",
-        render_vtu=unit_cell_3d_render_vtu(),
+        render_vtu=CELLS.unit_cell_3d_render_vtu(),
     output:
-        png=report(f"{FIGURES}/unit_cell_3d.png", caption="../report/unit_cell_3d.rst", category="Figures"),
-        pdf=f"{FIGURES}/unit_cell_3d.pdf",
+        png=report(f"{CELLS.figures}/unit_cell_3d.png", caption="../report/unit_cell_3d.rst", category="Figures"),
+        pdf=f"{CELLS.figures}/unit_cell_3d.pdf",
         table=f"{RESULTS}/unit_cell_3d.csv",
         mechanics_table=f"{RESULTS}/unit_cell_3d_mechanics.csv",
     params:
-        labels=unit_cell_3d_labels("electrochemistry"),
-        mechanics_labels=unit_cell_3d_labels("mechanics"),
-        currents_A_m2=unit_cell_3d_sweep_values("electrochemistry"),
-        pressures_Pa=unit_cell_3d_sweep_values("mechanics"),
-        config=ANALYSIS_CONFIG,
-        current_mA_cm2=STUDY.config["figures"]["current_mA_cm2"],
-        pressure_MPa=STUDY.config["figures"]["pressure_MPa"],
+        cells=CELLS.unit_cell_3d_labels(),  # label -> geometry, channel width, dimension
+        currents_A_m2=CELLS.unit_cell_3d_sweep_values("electrochemistry"),
+        pressures_Pa=CELLS.unit_cell_3d_sweep_values("mechanics"),
+        config=CELLS.analysis_config,
+        current_mA_cm2=CELLS.config["figures"]["current_mA_cm2"],
+        pressure_MPa=CELLS.config["figures"]["pressure_MPa"],
     log:
         f"{RESULTS}/logs/figures/unit_cell_3d.log",
     conda:

@@ -7,13 +7,13 @@ rule geometry:
             f"{RESULTS}/geometry/{{geometry}}/preview.png",
             caption="../report/geometry_preview.rst",
             category="Geometry",
-            labels=lambda wildcards: {"geometry": geometry_case(wildcards).label},
+            labels=lambda wildcards: {"geometry": CELLS.label(wildcards.geometry)},
         ),
     params:
-        label=lambda wildcards: geometry_case(wildcards).label,
-        geometry=lambda wildcards: asdict(geometry_case(wildcards).geometry),
-        sizing=lambda wildcards: asdict(geometry_case(wildcards).sizing),
-        zoom_box_um=lambda wildcards: geometry_case(wildcards).zoom_box_um(),
+        label=lambda wildcards: CELLS.label(wildcards.geometry),
+        geometry=lambda wildcards: CELLS.geometry_parameters(wildcards.geometry),
+        sizing=lambda wildcards: CELLS.sizing_parameters(wildcards.geometry),
+        zoom_box_um=lambda wildcards: CELLS.case(wildcards.geometry).zoom_box_um(),
     log:
         f"{RESULTS}/logs/geometry/{{geometry}}.log",
     conda:

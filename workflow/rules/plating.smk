@@ -84,8 +84,8 @@ rule plating_summary:
         f"{RESULTS}/logs/plating_summary.log",
     conda:
         "../envs/lisse.yaml"
-    shell:
-        "python -m lisse.plating.plots summary --summaries {input.summaries} --output {output.table} > {log} 2>&1"
+    script:
+        "../../scripts/plating_summary.py"
 
 
 rule fracture_map:
@@ -96,21 +96,13 @@ rule fracture_map:
         map=f"{SWEEP.directory}/fracture_map.csv",
         critical=f"{SWEEP.directory}/critical_flaw_size.csv",
     params:
-        points_per_decade=SWEEP.config["fracture"]["map_points_per_decade"],
-        report_currents=" ".join(f"{i:g}" for i in SWEEP.config["fracture"]["report_currents_mA_cm2"]),
-        toughness=SWEEP.config["fracture"]["fracture_toughness_MPa_m05"],
-        geometry_factor=SWEEP.config["fracture"]["geometry_factor"],
-        cleavage=SWEEP.config["fracture"]["cleavage_strength_GPa"],
+        fracture=SWEEP.fracture_parameters(),  # SI
     log:
         f"{RESULTS}/logs/fracture_map.log",
     conda:
         "../envs/lisse.yaml"
-    shell:
-        "python -m lisse.plating.plots fracture-map --table {input.table} --map {output.map}"
-        " --critical {output.critical} --points-per-decade {params.points_per_decade}"
-        " --report-currents-mA-cm2 {params.report_currents} --fracture-toughness-MPa-m05 {params.toughness}"
-        " --geometry-factor {params.geometry_factor} --cleavage-strength-GPa {params.cleavage}"
-        " > {log} 2>&1"
+    script:
+        "../../scripts/fracture_map.py"
 
 
 rule plating_figure_rates:
@@ -129,14 +121,14 @@ rule plating_figure_rates:
         f"{RESULTS}/logs/figures/plating_stress_vs_current.log",
     conda:
         "../envs/lisse.yaml"
-    shell:
-        "python -m lisse.plating.plots figure-rates --table {input.table} --png {output.png} > {log} 2>&1"
+    script:
+        "../../scripts/plating_figure_rates.py"
 
 
 rule plating_figure_fields:
     """Li pressure and LLZO sigma_1 fields per case at a low and a high current density."""
     input:
-        vtu=SWEEP.field_files(),
+        **SWEEP.field_inputs(),  # one VTU per panel, named <case>_<current>mA_cm2
     output:
         png=report(
             f"{SWEEP.figures}/plating_fields.png",
@@ -146,16 +138,13 @@ rule plating_figure_fields:
         ),
         pdf=f"{SWEEP.figures}/plating_fields.pdf",
     params:
-        cases=" ".join(case for case, _ in SWEEP.field_panels()),
-        currents=" ".join(f"{i:g}" for _, i in SWEEP.field_panels()),
-        window=SWEEP.field_window_nm(),
+        panels=SWEEP.field_panels_by_input(),  # input name -> case, current, window
     log:
         f"{RESULTS}/logs/figures/plating_fields.log",
     conda:
         "../envs/lisse.yaml"
-    shell:
-        "python -m lisse.plating.plots figure-fields --vtu {input.vtu} --cases {params.cases}"
-        " --currents-mA-cm2 {params.currents} --window-nm {params.window} --png {output.png} > {log} 2>&1"
+    script:
+        "../../scripts/plating_figure_fields.py"
 
 
 rule plating_figure_fracture_map:
@@ -174,5 +163,5 @@ rule plating_figure_fracture_map:
         f"{RESULTS}/logs/figures/plating_fracture_map.log",
     conda:
         "../envs/lisse.yaml"
-    shell:
-        "python -m lisse.plating.plots figure-fracture-map --map {input.map} --png {output.png} > {log} 2>&1"
+    script:
+        "../../scripts/plating_figure_fracture_map.py"

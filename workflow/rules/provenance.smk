@@ -2,8 +2,8 @@ rule provenance:
     """What produced these results: config, package versions, git commit, calibration, run times."""
     input:
         calibration=f"{RESULTS}/calibration.json",
-        summaries=solver_outputs("electrochemistry", "summary.json")
-        + solver_outputs("mechanics", "summary.json"),
+        electrochemistry=CELLS.solver_outputs("electrochemistry", "summary.json"),
+        mechanics=CELLS.solver_outputs("mechanics", "summary.json"),
         validation=f"{RESULTS}/validation.csv",
     output:
         provenance=f"{RESULTS}/provenance.json",

@@ -15,7 +15,7 @@ rule electrochemistry:
         fields=directory(f"{RESULTS}/electrochemistry/{{geometry}}/{{run}}/fields.bp"),
         vtu=f"{RESULTS}/electrochemistry/{{geometry}}/{{run}}/fields.vtu",
     params:
-        parameters=lambda wildcards: json.dumps(STUDY.electrochemistry[wildcards.run]),
+        parameters=lambda wildcards: CELLS.parameters_json("electrochemistry", wildcards.run),
     log:
         f"{RESULTS}/logs/electrochemistry/{{geometry}}/{{run}}.log",
     conda:
@@ -38,14 +38,14 @@ rule mechanics:
     input:
         mesh=f"{RESULTS}/geometry/{{geometry}}/mesh.msh",
         facts=f"{RESULTS}/geometry/{{geometry}}/geometry.json",
-        calibration=calibration_input,
+        calibration=lambda wildcards: CELLS.calibration_input(wildcards.geometry),
     output:
         interface=f"{RESULTS}/mechanics/{{geometry}}/{{run}}/interface.csv",
         summary=f"{RESULTS}/mechanics/{{geometry}}/{{run}}/summary.json",
         fields=directory(f"{RESULTS}/mechanics/{{geometry}}/{{run}}/fields.bp"),
         vtu=f"{RESULTS}/mechanics/{{geometry}}/{{run}}/fields.vtu",
     params:
-        parameters=lambda wildcards: json.dumps(STUDY.mechanics[wildcards.run]),
+        parameters=lambda wildcards: CELLS.parameters_json("mechanics", wildcards.run),
         calibration=lambda wildcards, input: (
             f"--calibration {input.calibration}" if input.calibration else ""
         ),
@@ -69,11 +69,11 @@ rule mechanics:
 rule solver_summary:
     """One table of every solve of a kind: geometry, sweep value and the summary numbers."""
     input:
-        summaries=lambda wildcards: solver_outputs(wildcards.solver, "summary.json"),
+        summaries=lambda wildcards: CELLS.solver_outputs(wildcards.solver, "summary.json"),
     output:
         table=f"{RESULTS}/{{solver}}_summary.csv",
     params:
-        labels=lambda wildcards: solver_labels(wildcards.solver),
+        labels=lambda wildcards: CELLS.solver_labels(wildcards.solver),  # by summary path
     log:
         f"{RESULTS}/logs/{{solver}}_summary.log",
     wildcard_constraints:

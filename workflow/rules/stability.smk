@@ -6,14 +6,14 @@
 rule calibration:
     """Fit eps_dot_0 so that the planar cell's CCD at the calibration pressure equals the target."""
     input:
-        ec=lambda wildcards: solver_files("electrochemistry", planar_id(), "interface.csv"),
-        me=lambda wildcards: solver_files("mechanics", planar_id(), "interface.csv"),
+        ec=CELLS.run_files("electrochemistry", CELLS.planar_id, "interface.csv"),
+        me=CELLS.run_files("mechanics", CELLS.planar_id, "interface.csv"),
     output:
         calibration=f"{RESULTS}/calibration.json",
     params:
-        currents_A_m2=sweep_values("electrochemistry"),
-        pressures_Pa=sweep_values("mechanics"),
-        config=ANALYSIS_CONFIG,
+        currents_A_m2=CELLS.sweep_values("electrochemistry"),
+        pressures_Pa=CELLS.sweep_values("mechanics"),
+        config=CELLS.analysis_config,
     log:
         f"{RESULTS}/logs/calibration.log",
     conda:
@@ -25,16 +25,16 @@ rule calibration:
 rule stability:
     """Classify the (i_app, P) plane of one geometry and trace its boundary CCD(P)."""
     input:
-        ec=lambda wildcards: solver_files("electrochemistry", wildcards.geometry, "interface.csv"),
-        me=lambda wildcards: solver_files("mechanics", wildcards.geometry, "interface.csv"),
+        ec=lambda wildcards: CELLS.run_files("electrochemistry", wildcards.geometry, "interface.csv"),
+        me=lambda wildcards: CELLS.run_files("mechanics", wildcards.geometry, "interface.csv"),
         calibration=f"{RESULTS}/calibration.json",
     output:
         diagram=f"{RESULTS}/stability/{{geometry}}/phase_diagram.csv",
         ccd=f"{RESULTS}/stability/{{geometry}}/ccd.csv",
     params:
-        currents_A_m2=sweep_values("electrochemistry"),
-        pressures_Pa=sweep_values("mechanics"),
-        config=ANALYSIS_CONFIG,
+        currents_A_m2=CELLS.sweep_values("electrochemistry"),
+        pressures_Pa=CELLS.sweep_values("mechanics"),
+        config=CELLS.analysis_config,
     log:
         f"{RESULTS}/logs/stability/{{geometry}}.log",
     conda:
@@ -48,9 +48,7 @@ rule validation:
     input:
         experiments=config["experiments"]["file"],
         calibration=f"{RESULTS}/calibration.json",
-        interfaces=lambda wildcards: [
-            path for case in validation_cases().values() for path in case["ec"] + case["me"]
-        ],
+        interfaces=CELLS.validation_inputs(),
     output:
         table=report(
             f"{RESULTS}/validation.csv",
@@ -58,8 +56,8 @@ rule validation:
             category="Validation",
         ),
     params:
-        cases=validation_cases(),
-        config=ANALYSIS_CONFIG,
+        cases=CELLS.validation_cases(),
+        config=CELLS.analysis_config,
     log:
         f"{RESULTS}/logs/validation.log",
     conda:

@@ -85,23 +85,21 @@ def critical_current_mA_cm2(resp: InterfaceResponse, pressure_MPa: float, eps_do
             "extrapolated": bool(result.extrapolated)}
 
 
-def unit_cell_3d_stability(ec_paths: list[str], currents_A_m2: list[float], me_paths: list[str],
-                           pressures_Pa: list[float], labels: list[dict], eps_dot_0: float,
-                           current_mA_cm2: float, config: dict) -> pd.DataFrame:
+def unit_cell_3d_stability(responses: dict[str, InterfaceResponse], cells: dict[str, dict],
+                           pressures_Pa: list[float], eps_dot_0: float, current_mA_cm2: float,
+                           config: dict) -> pd.DataFrame:
     """The criterion on each 3D unit cell and 2D cross-section at its mechanics pressures.
 
-    Paths are per geometry (outer) and run (inner); ``labels`` has one entry per mechanics
-    path.  One row per geometry and pressure: the stable fraction (area in 3D, length in 2D)
+    ``responses`` and ``cells`` (table columns: geometry, channel width, dimension) by geometry
+    label.  One row per geometry and pressure: the stable fraction (area in 3D, length in 2D)
     at ``current_mA_cm2`` and the CCD at that pressure.
     """
-    n_i, n_P = len(currents_A_m2), len(pressures_Pa)
     rows = []
-    for k in range(len(me_paths) // n_P if n_P else 0):
-        resp = response(ec_paths[k * n_i:(k + 1) * n_i], currents_A_m2, me_paths[k * n_P:(k + 1) * n_P], pressures_Pa)
-        for j, pressure in enumerate(pressures_Pa):
+    for label, resp in responses.items():
+        for pressure in pressures_Pa:
             metrics = resp.metrics(current_mA_cm2 * MA_CM2, pressure, eps_dot_0, criterion(config))
             ccd = critical_current_mA_cm2(resp, pressure / MPA, eps_dot_0, config)
-            rows.append({**labels[k * n_P + j], "stack_pressure_MPa": pressure / MPA,
+            rows.append({**cells[label], "stack_pressure_MPa": pressure / MPA,
                          "stable_fraction": metrics.stable_fraction, "mean_log10_rate_ratio": metrics.mean_log10_ratio,
                          "ccd_mA_cm2": ccd["ccd_mA_cm2"], "ccd_status": ccd["status"]})
     return pd.DataFrame(rows)

@@ -309,9 +309,10 @@ def _segment_columns(means: dict[str, float], scale: float, suffix: str) -> dict
             for s in SEGMENT_ORDER if s in means}
 
 
-def _table(summaries: list[dict], labels: list[dict], row_of) -> list[dict]:
-    """One row per (summary, label): the label's columns, then ``row_of(summary)``'s."""
-    return [{**label, **row_of(summary)} for summary, label in zip(summaries, labels)]
+def _table(summaries: dict[str, list[dict]], cells: dict[str, dict], row_of) -> list[dict]:
+    """One row per summary, geometry by geometry: the geometry's columns (``cells[label]``), then
+    ``row_of(summary)``'s."""
+    return [{**cells[label], **row_of(summary)} for label, runs in summaries.items() for summary in runs]
 
 
 def _electrochemistry_row(summary: dict) -> dict:
@@ -344,15 +345,19 @@ def _mechanics_row(summary: dict) -> dict:
     }
 
 
-def unit_cell_3d_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
-    """One row per electrochemistry solve of the 3D unit cells and their 2D cross-sections (lab units)."""
-    return pd.DataFrame(_table(summaries, labels, _electrochemistry_row))
+def unit_cell_3d_table(summaries: dict[str, list[dict]], cells: dict[str, dict]) -> pd.DataFrame:
+    """One row per electrochemistry solve of the 3D unit cells and their 2D cross-sections (lab units).
+
+    ``summaries``: geometry label -> its solves' summaries; ``cells``: geometry label -> its table
+    columns (geometry, channel width, dimension).
+    """
+    return pd.DataFrame(_table(summaries, cells, _electrochemistry_row))
 
 
-def unit_cell_3d_mechanics_table(summaries: list[dict], labels: list[dict]) -> pd.DataFrame:
+def unit_cell_3d_mechanics_table(summaries: dict[str, list[dict]], cells: dict[str, dict]) -> pd.DataFrame:
     """One row per mechanics solve of the 3D unit cells and their 2D cross-sections: segment-mean
     von Mises stress at t_eval over the stack pressure, and the cost of the creep transient."""
-    rows = _table(summaries, labels, _mechanics_row)
+    rows = _table(summaries, cells, _mechanics_row)
     return pd.DataFrame(rows, columns=None if rows else ["geometry", "channel_width_um", "dimension",
                                                          "stack_pressure_MPa"])
 

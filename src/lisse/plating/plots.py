@@ -1,12 +1,8 @@
 """Study B post-processing and figures: the sweep table, the fracture map, three figures.
 
-Pure pandas/matplotlib (no DOLFINx), so the workflow's post-processing rules start fast:
-
-    python -m lisse.plating.plots summary --summaries a.json b.json ... --output plating_summary.csv
-    python -m lisse.plating.plots fracture-map --table plating_summary.csv --map map.csv --critical critical.csv
-    python -m lisse.plating.plots figure-rates --table plating_summary.csv --png rates.png
-    python -m lisse.plating.plots figure-fields --vtu low.vtu high.vtu ... --labels ... --png fields.png
-    python -m lisse.plating.plots figure-fracture-map --map map.csv --png map.png
+Pure pandas/matplotlib (no DOLFINx), so the workflow's post-processing rules start fast; the
+rules call these functions through thin scripts (scripts/plating_summary.py, fracture_map.py,
+plating_figure_*.py).
 
 Fracture map (SCIENCE.md, Study B, "Fracture assessment").  Per constraint case, the FE
 pit-tip stress sigma_1(i, a) of the sweep is interpolated linearly in (log i, log a) and
@@ -21,7 +17,6 @@ notch-root stress of a blunt slender notch gives K_I = sqrt(pi rho) sigma_1 / 2
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -335,63 +330,6 @@ def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def _write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a table as CSV, atomically, floats to 9 significant digits."""
     write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.8e"))
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lisse.plating.plots", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    summary = commands.add_parser("summary", help="table of every plating run")
-    summary.add_argument("--summaries", nargs="+", required=True)
-    summary.add_argument("--output", required=True)
-    fmap = commands.add_parser("fracture-map", help="fracture map and critical flaw sizes")
-    fmap.add_argument("--table", required=True)
-    fmap.add_argument("--map", required=True)
-    fmap.add_argument("--critical", required=True)
-    fmap.add_argument("--points-per-decade", type=int, default=20)
-    fmap.add_argument("--report-currents-mA-cm2", type=float, nargs="*", default=[])
-    fmap.add_argument("--fracture-toughness-MPa-m05", type=float, default=LLZO_FRACTURE_TOUGHNESS / 1e6)
-    fmap.add_argument("--geometry-factor", type=float, default=GRIFFITH_GEOMETRY_FACTOR)
-    fmap.add_argument("--cleavage-strength-GPa", type=float, default=LLZO_CLEAVAGE_STRENGTH / 1e9)
-    rates = commands.add_parser("figure-rates", help="p and sigma_1 vs current density")
-    rates.add_argument("--table", required=True)
-    rates.add_argument("--png", required=True)
-    fields_ = commands.add_parser("figure-fields", help="stress fields at a low and a high rate")
-    fields_.add_argument("--vtu", nargs="+", required=True)
-    fields_.add_argument("--cases", nargs="+", required=True)
-    fields_.add_argument("--currents-mA-cm2", type=float, nargs="+", required=True)
-    fields_.add_argument("--window-nm", type=float, nargs=4, required=True)
-    fields_.add_argument("--png", required=True)
-    figmap = commands.add_parser("figure-fracture-map", help="fracture maps per case")
-    figmap.add_argument("--map", required=True)
-    figmap.add_argument("--png", required=True)
-    args = parser.parse_args(argv)
-
-    if args.command == "summary":
-        table = collect_summaries(args.summaries)
-        _write_csv(table, args.output)
-        print(f"{len(table)} plating runs -> {args.output}")
-    elif args.command == "fracture-map":
-        table = pd.read_csv(args.table)
-        frame, critical = fracture_assessment(
-            table, args.points_per_decade, tuple(i * 10.0 for i in args.report_currents_mA_cm2),
-            args.fracture_toughness_MPa_m05 * 1e6, args.geometry_factor, args.cleavage_strength_GPa * 1e9)
-        _write_csv(frame, args.map)
-        _write_csv(critical, args.critical)
-        print(critical.to_string(index=False))
-    elif args.command == "figure-rates":
-        stress_vs_current(pd.read_csv(args.table), args.png)
-    elif args.command == "figure-fields":
-        if not len(args.vtu) == len(args.cases) == len(args.currents_mA_cm2):
-            parser.error("--vtu, --cases and --currents-mA-cm2 need one entry per panel")
-        panels = [{"vtu": v, "case": c, "current_mA_cm2": i, "window_nm": tuple(args.window_nm)}
-                  for v, c, i in zip(args.vtu, args.cases, args.currents_mA_cm2)]
-        stress_fields(panels, args.png)
-    elif args.command == "figure-fracture-map":
-        fracture_maps(pd.read_csv(args.map), args.png)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

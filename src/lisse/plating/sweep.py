@@ -118,9 +118,24 @@ class PlatingSweep:
         a = self.config["figures"]["flaw_size_nm"]
         return [self.run_file(case, a, i, "fields.vtu") for case, i in self.field_panels()]
 
-    def field_window_nm(self) -> str:
+    def field_inputs(self) -> dict[str, str]:
+        """One named input per panel of the field figure, ``<case>_<current>mA_cm2``: its VTU."""
+        return dict(zip(self.field_panels_by_input(), self.field_files()))
+
+    def field_panels_by_input(self) -> dict[str, dict]:
+        """Input name -> the panel's case, current (mA/cm²) and window (nm), in panel order."""
         geometry, _ = geometry_from_config(self.config, self.config["figures"]["flaw_size_nm"])
-        return " ".join(f"{v:g}" for v in zoom_box_nm(geometry))
+        return {f"{case}_{i:g}mA_cm2": {"case": case, "current_mA_cm2": float(i), "window_nm": zoom_box_nm(geometry)}
+                for case, i in self.field_panels()}
+
+    def fracture_parameters(self) -> dict:
+        """Keyword arguments of :func:`lisse.plating.plots.fracture_assessment` (SI) from ``fracture``."""
+        fracture = self.config["fracture"]
+        return {"points_per_decade": fracture["map_points_per_decade"],
+                "report_currents_A_m2": tuple(i * 10.0 for i in fracture["report_currents_mA_cm2"]),  # mA/cm² -> A/m²
+                "fracture_toughness": fracture["fracture_toughness_MPa_m05"] * 1e6,  # MPa m^0.5 -> Pa m^0.5
+                "geometry_factor": fracture["geometry_factor"],
+                "cleavage_strength": fracture["cleavage_strength_GPa"] * 1e9}  # GPa -> Pa
 
     def outputs(self) -> list[str]:
         """Every Study B product (for ``rule all``)."""

@@ -231,21 +231,6 @@ class Study:
         """A 2D geometry or a 3D unit cell by id."""
         return self.geometries.get(geometry_id) or self.unit_cells_3d[geometry_id]
 
-    def geometry_id(self, channel_width_um: float) -> str:
-        """Id of the computed geometry with this channel width (0 = planar)."""
-        for geometry_id, case in self.geometries.items():
-            if case.channel_width_um == channel_width_um:
-                return geometry_id
-        raise KeyError(f"no geometry with channel width {channel_width_um:g} um in study {self.name!r}")
-
-    def runs_at(self, solver: str, temperature_C: float | None = None) -> dict[str, dict]:
-        """Runs of a solver at one temperature (default: the study's), in sweep order."""
-        temperature = kelvin(self.config["temperature_C"] if temperature_C is None else temperature_C)
-        runs = self.electrochemistry if solver == "electrochemistry" else self.mechanics
-        chosen = {run: p for run, p in runs.items() if abs(p["temperature"] - temperature) < 1e-9}
-        key = "applied_current_density" if solver == "electrochemistry" else "stack_pressure"
-        return dict(sorted(chosen.items(), key=lambda item: item[1][key]))
-
 
 def kelvin(celsius: float) -> float:
     return celsius + 273.15

@@ -1,0 +1,301 @@
+"""Study A's sweep from the validated study: run ids, paths and per-geometry rule inputs.
+
+The rules (``workflow/rules/*.smk``) ask a :class:`CellSweep` for every path, id and sweep
+value; the rule scripts read their inputs by the names it gives (:func:`input_name`), never
+by position in a flat list.  The config is in lab units (mA/cm², MPa, °C), the solves and
+the post-processing in SI: the conversions are the functions below, and sweep values are
+matched to configured values in one place, :func:`same_value`.
+
+Here rather than beside the solvers so that Snakemake can plan jobs without DOLFINx.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+from lisse.workflow.config import GeometryCase, Study, kelvin
+
+SOLVERS = ("electrochemistry", "mechanics")
+SWEPT_PARAMETER = {"electrochemistry": "applied_current_density", "mechanics": "stack_pressure"}  # SI, per solver
+
+A_M2_PER_MA_CM2 = 10.0  # 1 mA/cm² = 10 A/m²
+PA_PER_MPA = 1e6
+
+# Sweep values are decimal config literals converted by one multiplication, so two that mean the
+# same quantity agree to round-off (~1e-16), while distinct sweep values differ by percent.
+RELATIVE_TOLERANCE = 1e-9
+
+
+def a_m2(current_mA_cm2: float) -> float:
+    """Current density in A/m² from mA/cm²."""
+    return current_mA_cm2 * A_M2_PER_MA_CM2
+
+
+def ma_cm2(current_A_m2: float) -> float:
+    """Current density in mA/cm² from A/m²."""
+    return current_A_m2 / A_M2_PER_MA_CM2
+
+
+def pascal(pressure_MPa: float) -> float:
+    return pressure_MPa * PA_PER_MPA
+
+
+def megapascal(pressure_Pa: float) -> float:
+    return pressure_Pa / PA_PER_MPA
+
+
+def same_value(a: float, b: float) -> bool:
+    """Whether two sweep values (same unit) denote the same quantity: agree to ``RELATIVE_TOLERANCE``."""
+    return math.isclose(a, b, rel_tol=RELATIVE_TOLERANCE, abs_tol=0.0)
+
+
+def to_si(solver: str, value: float) -> float:
+    """A swept value in the config's unit (mA/cm² or MPa) in SI (A/m² or Pa)."""
+    return a_m2(value) if solver == "electrochemistry" else pascal(value)
+
+
+def input_name(label: str, kind: str) -> str:
+    """Name of a per-geometry rule input, e.g. ``grid200_electrochemistry``; the scripts read inputs by it."""
+    return f"{label}_{kind}"
+
+
+@dataclass(frozen=True)
+class CellSweep:
+    """The Study A sweep of a workflow run: ids, paths and per-run parameters (for the rules).
+
+    Paths: ``<results>/geometry/<geometry id>/`` per geometry and
+    ``<results>/<solver>/<geometry id>/<run id>/`` per solve.  Run order: "sweep order" is the
+    study temperature's runs by increasing current or pressure; :meth:`solver_outputs` keeps
+    the study's own order (every temperature) for the summary tables.
+    """
+
+    study: Study
+
+    # --- ids and paths ------------------------------------------------------------------
+
+    @property
+    def results(self) -> str:
+        return self.study.results
+
+    @property
+    def figures(self) -> str:
+        return f"{self.results}/figures"
+
+    @property
+    def config(self) -> dict:
+        return self.study.config
+
+    @property
+    def analysis_config(self) -> dict:
+        """Sections of the config the post-processing reads (as rule params: a change reruns it)."""
+        return {key: self.config[key] for key in ("temperature_C", "mechanics", "stability", "figures")}
+
+    def case(self, geometry: str) -> GeometryCase:
+        """A 2D geometry or a 3D unit cell by id."""
+        return self.study.case(geometry)
+
+    def label(self, geometry: str) -> str:
+        return self.case(geometry).label
+
+    def geometry_parameters(self, geometry: str) -> dict:
+        """The SI fields of :class:`lisse.cell.geometry.CellGeometry` (rule params of ``geometry``)."""
+        return asdict(self.case(geometry).geometry)
+
+    def sizing_parameters(self, geometry: str) -> dict:
+        return asdict(self.case(geometry).sizing)
+
+    def geometry_id(self, channel_width_um: float) -> str:
+        """Id of the 2D geometry with this channel width (0 = planar)."""
+        for geometry, case in self.study.geometries.items():
+            if same_value(case.channel_width_um, channel_width_um):
+                return geometry
+        raise KeyError(f"no geometry with channel width {channel_width_um:g} um in study {self.study.name!r}")
+
+    @property
+    def planar_id(self) -> str:
+        return self.geometry_id(0.0)
+
+    def geometry_outputs(self) -> list[str]:
+        """Mesh, facts and preview of every 2D geometry and 3D unit cell (for ``rule all``)."""
+        return [f"{self.results}/geometry/{geometry}/{file}"
+                for geometry in [*self.study.geometries, *self.study.unit_cells_3d]
+                for file in ("mesh.msh", "geometry.json", "preview.png")]
+
+    def run_file(self, solver: str, geometry: str, run: str, file: str) -> str:
+        return f"{self.results}/{solver}/{geometry}/{run}/{file}"
+
+    # --- runs and sweep values ----------------------------------------------------------
+
+    def all_runs(self, solver: str) -> dict[str, dict]:
+        """Every run of a solver, every temperature: run id -> SI parameters."""
+        return self.study.electrochemistry if solver == "electrochemistry" else self.study.mechanics
+
+    def parameters_json(self, solver: str, run: str) -> str:
+        """The ``--parameters`` of one solve (SI)."""
+        return json.dumps(self.all_runs(solver)[run])
+
+    def runs(self, solver: str, temperature_C: float | None = None) -> dict[str, dict]:
+        """Runs of a solver at one temperature (default: the study's), in sweep order."""
+        temperature = kelvin(self.config["temperature_C"] if temperature_C is None else temperature_C)
+        chosen = {run: p for run, p in self.all_runs(solver).items() if same_value(p["temperature"], temperature)}
+        return dict(sorted(chosen.items(), key=lambda item: item[1][SWEPT_PARAMETER[solver]]))
+
+    def sweep_values(self, solver: str, temperature_C: float | None = None) -> list[float]:
+        """i_app (A/m²) or P (Pa) of each run of :meth:`runs`."""
+        return [p[SWEPT_PARAMETER[solver]] for p in self.runs(solver, temperature_C).values()]
+
+    def run_at(self, solver: str, value: float) -> str:
+        """Id of the study-temperature run at a configured current (mA/cm²) or pressure (MPa)."""
+        target = to_si(solver, value)
+        for run, p in self.runs(solver).items():
+            if same_value(p[SWEPT_PARAMETER[solver]], target):
+                return run
+        raise KeyError(f"no {solver} run at {value:g} ({SWEPT_PARAMETER[solver]}) in study {self.study.name!r}")
+
+    def run_files(self, solver: str, geometry: str, file: str, temperature_C: float | None = None) -> list[str]:
+        """``file`` of one geometry's solves at one temperature, in sweep order."""
+        return [self.run_file(solver, geometry, run, file) for run in self.runs(solver, temperature_C)]
+
+    def solver_outputs(self, solver: str, file: str) -> list[str]:
+        """``file`` of every solve of a solver on the 2D geometries, every temperature."""
+        return [self.run_file(solver, geometry, run, file)
+                for geometry in self.study.geometries for run in self.all_runs(solver)]
+
+    def solver_labels(self, solver: str, file: str = "summary.json") -> dict[str, dict]:
+        """Per file of :meth:`solver_outputs`: its geometry label, channel width and ids."""
+        return {self.run_file(solver, geometry, run, file): {
+                    "geometry": case.label, "channel_width_um": case.channel_width_um,
+                    "geometry_id": geometry, "run_id": run}
+                for geometry, case in self.study.geometries.items() for run in self.all_runs(solver)}
+
+    def calibration_input(self, geometry: str) -> list[str] | str:
+        """Grid mechanics uses the calibrated eps_dot_0 (the planar solve, which the calibration
+        reads, does not depend on it: its Li is in steady flow at t_eval)."""
+        if self.config["stability"]["calibrate"] and geometry != self.planar_id:
+            return f"{self.results}/calibration.json"
+        return []
+
+    # --- per-geometry inputs of the post-processing --------------------------------------
+
+    def sweep_inputs(self, geometries: list[str] | None = None, file: str = "interface.csv") -> dict[str, list[str]]:
+        """Per geometry and solver, ``<label>_<solver>``: ``file`` of each solve in sweep order
+        (the order of :meth:`sweep_values`)."""
+        return _unique((input_name(self.label(geometry), solver), self.run_files(solver, geometry, file))
+                       for geometry in (geometries or self.study.geometries) for solver in SOLVERS)
+
+    def geometry_labels(self) -> dict[str, float]:
+        """Label -> channel width (µm) of every 2D geometry."""
+        return {case.label: case.channel_width_um for case in self.study.geometries.values()}
+
+    def stability_inputs(self) -> dict[str, str]:
+        """Per geometry, ``<label>_phase_diagram`` and ``<label>_ccd``."""
+        return _unique((input_name(case.label, kind), f"{self.results}/stability/{geometry}/{kind}.csv")
+                       for geometry, case in self.study.geometries.items() for kind in ("phase_diagram", "ccd"))
+
+    # --- the figures' operating point ----------------------------------------------------
+
+    def figure_run(self, solver: str) -> str:
+        """Run id of the figures' operating point (figures.current_mA_cm2 / figures.pressure_MPa)."""
+        figures = self.config["figures"]
+        return self.run_at(solver, figures["current_mA_cm2"] if solver == "electrochemistry"
+                           else figures["pressure_MPa"])
+
+    def figure_point_inputs(self, file: str, geometries: list[str] | None = None,
+                            suffix: str = "") -> dict[str, str]:
+        """Per geometry and solver, ``<label>_<solver><suffix>``: ``file`` of its solve at the figures' point."""
+        return _unique((input_name(self.label(geometry), solver + suffix),
+                        self.run_file(solver, geometry, self.figure_run(solver), file))
+                       for geometry in (geometries or self.study.geometries) for solver in SOLVERS)
+
+    def field_map_geometries(self) -> list[str]:
+        return [self.planar_id, self.geometry_id(self.config["figures"]["field_map_channel_width_um"])]
+
+    def field_map_windows_um(self) -> dict[str, tuple[float, float, float, float]]:
+        """Label -> zoom window of each field-map panel, in panel order."""
+        return {self.label(geometry): self.case(geometry).zoom_box_um() for geometry in self.field_map_geometries()}
+
+    def figure_outputs(self) -> list[str]:
+        names = ["field_maps", "interface_profiles", "strain_rates", "phase_diagrams", "phase_boundaries",
+                 "ccd_vs_channel_width", "validation_table"]
+        if self.study.unit_cells_3d:
+            names.append("unit_cell_3d")
+        return [f"{self.figures}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
+
+    # --- 3D unit cells -------------------------------------------------------------------
+
+    def unit_cell_3d_geometries(self) -> dict[str, dict]:
+        """Every 3D unit cell and the 2D cross-section of the same width: id -> its table labels."""
+        cells = {}
+        for geometry, case in self.study.unit_cells_3d.items():
+            cells[geometry] = {"geometry": case.label, "channel_width_um": case.channel_width_um, "dimension": 3}
+            try:
+                section = self.geometry_id(case.channel_width_um)
+            except KeyError:  # no 2D geometry of this width in the study
+                continue
+            cells[section] = {"geometry": self.label(section), "channel_width_um": case.channel_width_um,
+                              "dimension": 2}
+        return cells
+
+    def unit_cell_3d_runs(self, solver: str) -> list[str]:
+        """Every current of the study for the electrochemistry; the pressures of
+        unit_cell_3d.stack_pressures_MPa for the mechanics (in sweep order)."""
+        if solver == "electrochemistry":
+            return list(self.runs(solver))
+        return [run for run in self.runs(solver) if any(
+            same_value(self.all_runs(solver)[run]["stack_pressure"], pascal(P))
+            for P in self.config["unit_cell_3d"]["stack_pressures_MPa"])]
+
+    def unit_cell_3d_sweep_values(self, solver: str) -> list[float]:
+        """i_app (A/m²) or P (Pa) of each run of :meth:`unit_cell_3d_runs`."""
+        return [self.all_runs(solver)[run][SWEPT_PARAMETER[solver]] for run in self.unit_cell_3d_runs(solver)]
+
+    def unit_cell_3d_inputs(self) -> dict[str, list[str]]:
+        """Per geometry of :meth:`unit_cell_3d_geometries` and solver: ``<label>_<solver>`` (interface
+        tables) and ``<label>_<solver>_summaries``, one per run of :meth:`unit_cell_3d_runs`."""
+        return _unique((input_name(self.label(geometry), solver + suffix),
+                        [self.run_file(solver, geometry, run, file) for run in self.unit_cell_3d_runs(solver)])
+                       for geometry in self.unit_cell_3d_geometries() for solver in SOLVERS
+                       for suffix, file in (("", "interface.csv"), ("_summaries", "summary.json")))
+
+    def unit_cell_3d_labels(self) -> dict[str, dict]:
+        """Label -> table labels (geometry, channel width, dimension) of each unit-cell geometry."""
+        return {labels["geometry"]: labels for labels in self.unit_cell_3d_geometries().values()}
+
+    def unit_cell_3d_render_vtu(self) -> str:
+        """The 3D field shown in the figure: the first 3D unit cell at the figures' current."""
+        return self.run_file("electrochemistry", next(iter(self.study.unit_cells_3d)),
+                             self.figure_run("electrochemistry"), "fields.vtu")
+
+    # --- validation ----------------------------------------------------------------------
+
+    def validation_cases(self) -> dict[str, dict]:
+        """Per (geometry, temperature) an experiment needs: its solved tables and sweep values (SI)."""
+        cases = {}
+        for row in self.study.experiments.itertuples():
+            geometry = self.geometry_id(row.channel_width_um)
+            cases[f"{geometry}|{row.temperature_C:g}"] = {
+                "geometry": geometry,
+                "channel_width_um": row.channel_width_um,
+                "temperature_C": row.temperature_C,
+                "ec": self.run_files("electrochemistry", geometry, "interface.csv", row.temperature_C),
+                "currents_A_m2": self.sweep_values("electrochemistry", row.temperature_C),
+                "me": self.run_files("mechanics", geometry, "interface.csv", row.temperature_C),
+                "pressures_Pa": self.sweep_values("mechanics", row.temperature_C),
+            }
+        return cases
+
+    def validation_inputs(self) -> list[str]:
+        """Every interface table the validation reads (its cases carry them by name)."""
+        return [path for case in self.validation_cases().values() for path in case["ec"] + case["me"]]
+
+
+def _unique(pairs) -> dict:
+    """Named inputs from (name, files) pairs; names are built from labels, so refuse a repeated one."""
+    named = {}
+    for name, files in pairs:
+        if name in named:
+            raise ValueError(f"two rule inputs would be named {name!r}")
+        named[name] = files
+    return named
