@@ -40,7 +40,7 @@ class PlatingNumerics:
     fast_newton_iterations: int = 5
     max_time_step_cutbacks: int = 10
     max_newton_iterations: int = 25
-    max_line_search_halvings: int = 8
+    max_line_search_halvings: int = 8  # SNES line-search iterations (snes_linesearch_max_it)
     newton_rtol: float = 1e-8  # |R| <= rtol * K_Li * plated_thickness (nodal forces per unit depth)
     newton_stol: float = 1e-11  # or |Newton correction| <= stol * |u|
 

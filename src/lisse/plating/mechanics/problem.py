@@ -1,4 +1,4 @@
-"""The discrete problem of the Li + LLZO body: spaces, forms, quadrature-point state, Newton."""
+"""The discrete problem of the Li + LLZO body: spaces, forms, quadrature-point state, Newton (PETSc SNES)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from lisse.core.mesh import Body
 from lisse.core.solvers import (
     default_petsc_options,
     linear_solve_failure,
-    linear_solver,
-    solve_linear_system,
+    petsc_options_in_database,
+    petsc_reason_name,
 )
 from lisse.plating.mechanics.constitutive import (
     PointUpdate,
@@ -37,7 +37,13 @@ logger = logging.getLogger(__name__)
 
 SQRT2 = math.sqrt(2.0)
 QUADRATURE_DEGREE = 2  # 3 points per triangle
+# A step whose line search fails with |R| below this many times the tolerance has converged:
+# the residual stagnates at the round-off of the assembly (nearly incompressible Li).
 ROUNDOFF_RESIDUAL_FACTOR = 100.0
+# SNES's line search by default: back-tracking on |R|.  On the plating tests it took the fewest
+# Newton iterations of PETSc's line searches (bt 1421, l2 1467, basic 1491, cp 1508), although the
+# residual is the gradient of the step's incremental potential (Ortiz-Stainier), which cp assumes.
+LINE_SEARCH = "bt"
 LLZO, LI = 1, 2  # cell tags (lisse.plating.geometry.CELL_GROUPS)
 
 
@@ -67,7 +73,12 @@ def _sym_tensor(v):
 
 
 class PlatingProblem:
-    """Spaces, forms, quadrature-point state and the Newton solver of the Li + LLZO body."""
+    """Spaces, forms, quadrature-point state and the Newton solver (PETSc SNES) of the Li + LLZO body.
+
+    The constitutive update (the return mapping at the quadrature points, writing ``tau_q`` and
+    ``dtau_q``) runs in the SNES residual callback, so the Newton and line-search settings are
+    PETSc options under ``prefix`` (e.g. ``snes_linesearch_type``, ``snes_monitor``).
+    """
 
     def __init__(self, body: Body, cell_tags: dmesh.MeshTags, layer_thickness: float, params: PlatingParameters,
                  petsc_options: dict | None, prefix: str):
@@ -173,8 +184,8 @@ class PlatingProblem:
             self.theta = cell_mean_divergence(self.u, self.centroid)  # Study A's P2-P0 volumetric strain
             volumetric_energy = bulk / 2.0 * (self.theta - g) ** 2
         residual_vol = ufl.derivative(volumetric_energy * dx, self.u, v)
-        self.residual_form = fem.form(residual_dev + residual_vol)
-        self.jacobian_form = fem.form(jacobian_dev + ufl.derivative(residual_vol, self.u, du))
+        residual = residual_dev + residual_vol
+        jacobian = jacobian_dev + ufl.derivative(residual_vol, self.u, du)  # with the algorithmic tangent dtau_q
         self.theta_at_points = fem.Expression(self.theta, points)
 
         # ---- boundary conditions (homogeneous: the load is the growth)
@@ -199,15 +210,34 @@ class PlatingProblem:
         self.constrained = {"u_x = 0": [n for n in x_fixed if n in groups],
                             "u_y = 0": [n for n in y_fixed if n in groups], "u = 0": present}
 
-        # ---- linear algebra
-        self.A = fem_petsc.create_matrix(self.jacobian_form)
-        self.b = fem_petsc.create_vector(V)
-        self.solution = self.b.duplicate()
-        self.petsc_options = {**default_petsc_options(), **(petsc_options or {})}
-        self.ksp = linear_solver(self.comm, prefix, self.petsc_options)
+        # ---- Newton: SNES on R(u) = 0, the return mapping in its residual callback
         self.force_scale = self.bulk_li * params.plated_thickness  # nodal forces per unit depth, N/m
         self.n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
-
+        self.tolerance = params.newton_rtol * self.force_scale
+        self.prefix = prefix
+        self.petsc_options = {
+            "snes_type": "newtonls",
+            "snes_linesearch_type": LINE_SEARCH,
+            "snes_linesearch_max_it": params.max_line_search_halvings,
+            "snes_atol": self.tolerance,
+            "snes_rtol": 0.0,
+            "snes_stol": params.newton_stol,  # |correction| <= stol |u|
+            "snes_max_it": params.max_newton_iterations,
+            "snes_divergence_tolerance": -1.0,  # a poor predictor may raise |R| first
+            **default_petsc_options(),
+            **(petsc_options or {}),
+        }
+        with petsc_options_in_database(prefix, self.petsc_options):
+            self.problem = fem_petsc.NonlinearProblem(residual, self.u, bcs=self.bcs, J=jacobian,
+                                                      petsc_options_prefix=prefix)
+            self.snes = self.problem.solver
+            self.snes.setFromOptions()
+        self.snes.setFunction(self._residual, self.problem.b)
+        self.snes.setJacobian(self._jacobian, self.problem.A)
+        if logger.isEnabledFor(logging.DEBUG) and self.comm.rank == 0:
+            self.snes.setMonitor(lambda _, iteration, norm: logger.debug("  Newton %2d: |R| = %.3e", iteration, norm))
+        self.dt = 0.0
+        self._state_at, self._state_valid = self.problem.x.duplicate(), False  # the last return mapping's point
     # ---- quadrature-point state
 
     def _set_quadrature(self, function: fem.Function, values: np.ndarray) -> None:
@@ -264,130 +294,82 @@ class PlatingProblem:
         stress[:, 3] /= SQRT2
         return stress, pressure
 
-    # ---- Newton
-
-    def _assemble_residual(self) -> float:
-        with self.b.localForm() as local:
-            local.set(0.0)
-        fem_petsc.assemble_vector(self.b, self.residual_form)
-        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        fem_petsc.set_bc(self.b, self.bcs, alpha=0.0)
-        return self.b.norm()
-
-    def _evaluate(self, dt: float) -> float:
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                self.update_constitutive(dt)
-            failed = 0
-        except (RuntimeError, FloatingPointError, np.linalg.LinAlgError):
-            failed = 1
-        if self.comm.allreduce(failed, op=MPI.MAX):
-            return math.inf
-        norm = self._assemble_residual()
-        return norm if math.isfinite(norm) else math.inf
+    # ---- Newton (PETSc SNES)
 
     def newton(self, dt: float) -> tuple[bool, int, float, str]:
         """Solve the step from the current guess in self.u: (converged, iterations, |R|, reason)."""
-        p = self.params
-        norm = self._evaluate(dt)
-        correction_norm = math.inf
-        u_start = self.u.x.petsc_vec.copy()
-        tolerance = p.newton_rtol * self.force_scale
-        for iteration in range(p.max_newton_iterations + 1):
-            if self.comm.rank == 0:
-                logger.debug("  Newton %2d: |R| = %.3e, |du| = %.3e", iteration, norm, correction_norm)
-            if not math.isfinite(norm):
-                return False, iteration, norm, "constitutive update failed or residual not finite"
-            if norm <= tolerance:
-                return True, iteration, norm, "converged"
-            if correction_norm <= p.newton_stol * self.u.x.petsc_vec.norm():
-                return True, iteration, norm, "converged (correction at round-off level)"
-            if iteration == p.max_newton_iterations:
-                break
-            self.A.zeroEntries()
-            fem_petsc.assemble_matrix(self.A, self.jacobian_form, bcs=self.bcs)
-            self.A.assemble()
-            self.ksp.setOperators(self.A)
-            solve_linear_system(self.ksp, self.b, self.solution)
-            if self.ksp.getConvergedReason() <= 0:
-                return False, iteration, norm, linear_solve_failure(self.ksp)
-            direction_norm = self.solution.norm()
-            self.u.x.petsc_vec.copy(u_start)
-            slope0 = -self.b.dot(self.solution)  # d/d alpha of the incremental energy along -solution
-            if direction_norm <= p.newton_stol * u_start.norm():
-                alpha, trial_norm = 1.0, self._step_to(1.0, u_start, dt)[0]
-            else:
-                alpha, trial_norm = self._line_search(u_start, dt, norm, slope0)
-            if alpha is None:
-                if norm <= ROUNDOFF_RESIDUAL_FACTOR * tolerance:
-                    u_start.copy(self.u.x.petsc_vec)
-                    self.u.x.scatter_forward()
-                    self._evaluate(dt)
-                    return True, iteration, norm, "converged (residual stagnates at round-off level)"
-                return False, iteration + 1, norm, "line search found no acceptable step"
-            if self.comm.rank == 0:
-                logger.debug("    line search: alpha = %.3g", alpha)
-            norm = trial_norm
-            correction_norm = alpha * direction_norm
-        return False, p.max_newton_iterations, norm, f"no convergence in {p.max_newton_iterations} Newton iterations"
+        self.dt, self._state_valid = dt, False
+        with petsc_options_in_database(self.prefix, self.petsc_options):  # MUMPS reads its own at factorisation
+            self.problem.solve()
+        snes = self.snes
+        reason, iterations, norm = snes.getConvergedReason(), snes.getIterationNumber(), snes.getFunctionNorm()
+        if reason > 0:
+            self._constitutive_at(self.problem.x)  # the state commit() takes
+            return True, iterations, norm, _CONVERGED.get(reason, f"converged (SNES {self._reason_name(reason)})")
+        if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINE_SEARCH:
+            norm = self._residual_norm_at(self.problem.x)
+            if norm <= ROUNDOFF_RESIDUAL_FACTOR * self.tolerance:
+                return True, iterations, norm, "converged (residual stagnates at round-off level)"
+        if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
+            return False, iterations, norm, linear_solve_failure(snes.getKSP())
+        if reason == PETSc.SNES.ConvergedReason.DIVERGED_FUNCTION_NANORINF:
+            return False, iterations, norm, "constitutive update failed or residual not finite"
+        return False, iterations, norm, f"SNES {self._reason_name(reason)} after {iterations} Newton iterations"
 
-    def _step_to(self, alpha: float, u_start: PETSc.Vec, dt: float) -> tuple[float, float]:
-        """u = u_start - alpha * solution; returns (|R|, slope = R . (-solution))."""
-        self.u.x.petsc_vec.waxpy(-alpha, self.solution, u_start)
-        self.u.x.scatter_forward()
-        norm = self._evaluate(dt)
-        return norm, (-self.b.dot(self.solution) if math.isfinite(norm) else math.inf)
+    def _residual(self, snes: PETSc.SNES, x: PETSc.Vec, b: PETSc.Vec) -> None:
+        """SNES residual callback: the return mapping at u = x, then R(u) into b.
 
-    def _line_search(self, u_start: PETSc.Vec, dt: float, norm0: float, slope0: float):
-        """Critical-point line search along the Newton direction: (alpha, |R|) or (None, |R0|).
-
-        The backward-Euler step of the Hencky-Norton law has an incremental potential
-        (Ortiz-Stainier), whose derivative along the direction is slope(alpha) = R . d.
-        The full step is taken when the potential still decreases there (slope <= 0) or
-        has nearly stopped changing; otherwise the root of the slope is bracketed in
-        (0, 1) and found by Illinois-secant steps to |slope| <= eta |slope0|.  Plain
-        back-tracking on |R| stalls here: near the flow stress the Norton tangent changes
-        by orders of magnitude over one Newton step.  Without descent (slope0 >= 0) it
-        falls back to back-tracking on |R|.
+        A failed return mapping or a non-finite residual on any rank makes R = inf on all of them
+        (petsc4py has no SNESSetFunctionDomainError): SNES rejects the point together on every
+        rank, DIVERGED_FUNCTION_NANORINF at the start of a step, DIVERGED_LINE_SEARCH within it,
+        and the time loop cuts dt.
         """
-        p = self.params
-        eta = 0.5
-        if not slope0 < 0.0:
-            alpha = 1.0
-            for _ in range(p.max_line_search_halvings + 1):
-                trial, _ = self._step_to(alpha, u_start, dt)
-                if trial <= (1.0 - 1e-4 * alpha) * norm0:
-                    return alpha, trial
-                alpha *= 0.5
-            return None, norm0
-        trial, slope = self._step_to(1.0, u_start, dt)
-        if math.isfinite(trial) and (slope <= 0.0 or abs(slope) <= eta * abs(slope0)):
-            return 1.0, trial
-        lo, g_lo, hi, g_hi = 0.0, slope0, 1.0, slope
-        side = 0
-        for _ in range(2 * p.max_line_search_halvings):
-            if math.isfinite(g_hi):
-                alpha = lo - g_lo * (hi - lo) / (g_hi - g_lo)
-                alpha = min(max(alpha, lo + 0.01 * (hi - lo)), hi - 0.01 * (hi - lo))
-            else:
-                alpha = 0.5 * (lo + hi)
-            trial, slope = self._step_to(alpha, u_start, dt)
-            if math.isfinite(trial) and abs(slope) <= eta * abs(slope0):
-                return alpha, trial
-            if math.isfinite(slope) and slope < 0.0:
-                lo, g_lo = alpha, slope
-                if side == -1 and math.isfinite(g_hi):
-                    g_hi *= 0.5  # Illinois
-                side = -1
-            else:
-                hi, g_hi = alpha, slope
-                if side == 1:
-                    g_lo *= 0.5
-                side = 1
-        if lo > 0.0:  # the best point found on the descending side
-            trial, _ = self._step_to(lo, u_start, dt)
-            if math.isfinite(trial):
-                return lo, trial
-        return None, norm0
+        if not self._constitutive_at(x):
+            b.set(math.inf)
+            return
+        with b.localForm() as local:
+            local.set(0.0)
+        fem_petsc.assemble_vector(b, self.problem.F)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        fem_petsc.set_bc(b, self.bcs, x0=x, alpha=-1.0)  # R = u - 0 on the homogeneous Dirichlet dofs
+        if not math.isfinite(b.norm()):
+            b.set(math.inf)
+
+    def _jacobian(self, snes: PETSc.SNES, x: PETSc.Vec, J: PETSc.Mat, P: PETSc.Mat) -> None:
+        """SNES Jacobian callback, with the tangent dtau_q of the return mapping at x."""
+        self._constitutive_at(x)  # normally done: the line search's last residual was at x
+        fem_petsc.assemble_jacobian(snes, x, J, P, self.u, self.problem.J, None, self.bcs)
+
+    def _constitutive_at(self, x: PETSc.Vec) -> bool:
+        """u = x and the return mapping there, unless it was the last point updated; False if it
+        failed on any rank."""
+        if self._state_valid and self._state_at.equal(x):
+            return True
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        fem_petsc.assign(x, self.u)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                self.update_constitutive(self.dt)
+            failed = 0
+        except (RuntimeError, FloatingPointError, np.linalg.LinAlgError):
+            failed = 1
+        self._state_valid = not self.comm.allreduce(failed, op=MPI.MAX)
+        if self._state_valid:
+            x.copy(self._state_at)
+        return self._state_valid
+
+    def _residual_norm_at(self, x: PETSc.Vec) -> float:
+        """|R| at x (through the residual callback); inf if the point is outside the domain."""
+        self.snes.computeFunction(x, self.problem.b)
+        norm = self.problem.b.norm()
+        return norm if math.isfinite(norm) else math.inf
+
+    @staticmethod
+    def _reason_name(reason: int) -> str:
+        return petsc_reason_name(PETSc.SNES.ConvergedReason, reason)
 
 
+_CONVERGED = {
+    PETSc.SNES.ConvergedReason.CONVERGED_FNORM_ABS: "converged",
+    PETSc.SNES.ConvergedReason.CONVERGED_SNORM_RELATIVE: "converged (correction at round-off level)",
+}
