@@ -20,6 +20,7 @@ from petsc4py import PETSc
 from lisse.core.creep import MANDEL_IDENTITY
 from lisse.core.kinematics import cell_mean_divergence
 from lisse.core.mesh import Body
+from lisse.core.quadrature import QuadraturePoints
 from lisse.core.solvers import (
     default_petsc_options,
     linear_solve_failure,
@@ -88,24 +89,32 @@ class PlatingProblem:
         self.finite = params.kinematics == "finite"
         self.layer_thickness = layer_thickness
         self.li_material, self.llzo_material = params.li_material(), params.llzo_material()
-        tdim, fdim = 2, 1
-        mesh.topology.create_connectivity(fdim, tdim)
-        cell_map = mesh.topology.index_map(tdim)
-        self.n_owned = cell_map.size_local
-        self.n_cells = cell_map.size_local + cell_map.num_ghosts
-        self.cells = np.arange(self.n_cells, dtype=np.int32)
+        mesh.topology.create_connectivity(1, 2)
+        self.points = QuadraturePoints(mesh, QUADRATURE_DEGREE)
+        self.n_owned, self.n_cells, self.cells = self.points.n_owned_cells, self.points.n_cells, self.points.cells
+        self._cell_data(cell_tags)
+        self.V = fem.functionspace(mesh, ("Lagrange", 2, (2,)))
+        self.u = fem.Function(self.V, name="displacement")
+        self._quadrature_state()
+        residual, jacobian = self._weak_form()
+        self.bcs, self.constrained = self._boundary_conditions()
+        self.force_scale = self.bulk_li * params.plated_thickness  # nodal forces per unit depth, N/m
+        self.n_dofs = self.V.dofmap.index_map.size_global * self.V.dofmap.index_map_bs
+        self._newton_solver(residual, jacobian, petsc_options, prefix)
 
-        # ---- per-cell data (DG0): material, growth indicator, bulk modulus, centroid, second moment
+    def _cell_data(self, cell_tags: dmesh.MeshTags) -> None:
+        """Per-cell data (DG0): material, growth indicator, bulk modulus, centroid, second moment."""
+        mesh = self.mesh
         self.Q0 = fem.functionspace(mesh, ("DG", 0))
-        dg0_dofs = self.Q0.dofmap.list[: self.n_cells, 0]
+        self.dg0_dofs = dg0_dofs = self.Q0.dofmap.list[: self.n_cells, 0]
         material = fem.Function(self.Q0)
-        material.x.array[dg0_dofs[cell_tags.indices[cell_tags.indices < self.n_cells]]] = \
-            cell_tags.values[cell_tags.indices < self.n_cells]
+        local = cell_tags.indices < self.n_cells
+        material.x.array[dg0_dofs[cell_tags.indices[local]]] = cell_tags.values[local]
         material.x.scatter_forward()
         self.cell_material = np.rint(material.x.array[dg0_dofs]).astype(int)
         if not np.all(np.isin(self.cell_material, (LLZO, LI))):
             raise ValueError("every cell must be tagged llzo (1) or li (2)")
-        vertices = mesh.geometry.x[dmesh.entities_to_geometry(mesh, tdim, self.cells)][:, :, :2]  # (cell, 3, 2)
+        vertices = mesh.geometry.x[dmesh.entities_to_geometry(mesh, 2, self.cells)][:, :, :2]  # (cell, 3, 2)
         centroids = vertices.mean(axis=1)
         relative = vertices - centroids[:, None, :]
         second_moments = np.einsum("cvi,cvj->cij", relative, relative) / 12.0
@@ -113,7 +122,6 @@ class PlatingProblem:
         self.growing_cell = (self.cell_material == LI) & (centroids[:, 1] > 0.0)  # the layer above y = 0
         self.pit_cell = (self.cell_material == LI) & (centroids[:, 1] < 0.0)
         self.has_llzo = self.comm.allreduce(int(np.any(self.cell_material[: self.n_owned] == LLZO)), op=MPI.MAX) > 0
-
         self.growth = fem.Function(self.Q0, name="growth_strain")
         self.bulk = fem.Function(self.Q0)
         self.bulk_li, self.bulk_llzo = bulk_modulus(self.li_material), bulk_modulus(self.llzo_material)
@@ -124,15 +132,10 @@ class PlatingProblem:
         self.centroid, self.second_moment = fem.Function(W0), fem.Function(T0)
         self.centroid.x.array.reshape(-1, 2)[W0.dofmap.list[: self.n_cells, 0]] = centroids
         self.second_moment.x.array.reshape(-1, 4)[T0.dofmap.list[: self.n_cells, 0]] = second_moments.reshape(-1, 4)
-        self.dg0_dofs = dg0_dofs
 
-        # ---- displacement and quadrature-point fields
-        self.V = V = fem.functionspace(mesh, ("Lagrange", 2, (tdim,)))
-        self.u = fem.Function(V, name="displacement")
-        v, du = ufl.TestFunction(V), ufl.TrialFunction(V)
-        points, weights = basix.make_quadrature(basix.CellType.triangle, QUADRATURE_DEGREE)
-        assert len(points) == 3
-        self.quadrature_points = points
+    def _quadrature_state(self) -> None:
+        """The state at the quadrature points: numpy arrays, and quadrature-space functions for the forms."""
+        mesh, points = self.mesh, self.points
 
         def quadrature_space(shape):
             element = basix.ufl.quadrature_element(mesh.basix_cell(), value_shape=shape, degree=QUADRATURE_DEGREE)
@@ -141,55 +144,53 @@ class PlatingProblem:
         self.tau_q = fem.Function(quadrature_space((3,)))
         self.dtau_q = fem.Function(quadrature_space((3, 3)))
         self.state_q = fem.Function(quadrature_space((3,)))  # finite: C_v^-1 in-plane [xx, yy, xy]
-        assert np.allclose(self.tau_q.function_space.element.interpolation_points, points)  # same rule, same order
+        # the quadrature space has the same rule and point order as QuadraturePoints
+        assert np.allclose(self.tau_q.function_space.element.interpolation_points, points.reference_points)
         self.q_dofs = self.tau_q.function_space.dofmap.list[: self.n_cells]  # (cell, point): same for all
-        self.grad_at_points = fem.Expression(ufl.grad(self.u), points)
-        x_points = fem.Expression(ufl.SpatialCoordinate(mesh), points).eval(mesh, self.cells)
-        self.point_coordinates = x_points.reshape(-1, tdim)
-        detJ = fem.Expression(abs(ufl.JacobianDeterminant(mesh)), points).eval(mesh, self.cells).reshape(-1, 3)
-        self.point_weights = (detJ * weights[None, :]).ravel()  # area of each point's share of its cell
-        self.point_cell = np.repeat(self.cells, 3)
+        self.grad_at_points = points.expression(ufl.grad(self.u))
+        self.quadrature_points = points.reference_points
+        self.point_coordinates, self.point_weights = points.coordinates, points.weights
+        self.point_cell, self.owned_points = points.cell_of_point, points.owned
         self.point_material = self.cell_material[self.point_cell]
         self.li_points = self.point_material == LI
-        self.owned_points = self.point_cell < self.n_owned
-        n_points = 3 * self.n_cells
-        self.state = np.tile([1.0, 1.0, 1.0, 0.0], (n_points, 1)) if self.finite else np.zeros((n_points, 4))
-        self.equivalent_viscous_strain = np.zeros(n_points)
+        self.state = np.tile([1.0, 1.0, 1.0, 0.0], (points.size, 1)) if self.finite else np.zeros((points.size, 4))
+        self.equivalent_viscous_strain = np.zeros(points.size)
         self.update: PointUpdate | None = None
         self._set_quadrature(self.state_q, self.state[:, [0, 1, 3]])
 
-        # ---- forms
-        dx = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
-        g = self.growth
-        bulk = self.bulk
+    def _weak_form(self):
+        """Residual and Jacobian: the deviatoric stress at the points, the mean-dilatation volumetric energy."""
+        u, g, bulk = self.u, self.growth, self.bulk
+        v, du = ufl.TestFunction(self.V), ufl.TrialFunction(self.V)
+        dx = ufl.Measure("dx", domain=self.mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
         tau = _sym_tensor(self.tau_q)
         if self.finite:
-            F = ufl.Identity(2) + ufl.grad(self.u)
+            F = ufl.Identity(2) + ufl.grad(u)
             n = ufl.as_vector([0.0, 1.0])
             Fbar = F * (ufl.Identity(2) - g / (1.0 + g) * ufl.outer(n, n))
             b = Fbar * _sym_tensor(self.state_q) * Fbar.T
             measure = ufl.as_vector([b[0, 0], b[1, 1], b[0, 1]])
             FinvT = ufl.inv(F).T
-            dmeasure = ufl.derivative(measure, self.u, du)
-            dtau = _sym_tensor(ufl.dot(self.dtau_q, dmeasure))
+            dtau = _sym_tensor(ufl.dot(self.dtau_q, ufl.derivative(measure, u, du)))
             residual_dev = ufl.inner(tau * FinvT, ufl.grad(v)) * dx
-            jacobian_dev = ufl.inner(dtau * FinvT + tau * ufl.derivative(FinvT, self.u, du), ufl.grad(v)) * dx
-            self.theta = _cell_mean_jacobian(self.u, self.centroid, self.second_moment)
+            jacobian_dev = ufl.inner(dtau * FinvT + tau * ufl.derivative(FinvT, u, du), ufl.grad(v)) * dx
+            self.theta = _cell_mean_jacobian(u, self.centroid, self.second_moment)
             volumetric_energy = (1.0 + g) * bulk / 2.0 * ufl.ln(self.theta / (1.0 + g)) ** 2
         else:
             e = ufl.sym(ufl.grad(du))
             dtau = _sym_tensor(ufl.dot(self.dtau_q, ufl.as_vector([e[0, 0], e[1, 1], e[0, 1]])))
             residual_dev = ufl.inner(tau, ufl.grad(v)) * dx
             jacobian_dev = ufl.inner(dtau, ufl.grad(v)) * dx
-            self.theta = cell_mean_divergence(self.u, self.centroid)  # Study A's P2-P0 volumetric strain
+            self.theta = cell_mean_divergence(u, self.centroid)  # Study A's P2-P0 volumetric strain
             volumetric_energy = bulk / 2.0 * (self.theta - g) ** 2
-        residual_vol = ufl.derivative(volumetric_energy * dx, self.u, v)
-        residual = residual_dev + residual_vol
-        jacobian = jacobian_dev + ufl.derivative(residual_vol, self.u, du)  # with the algorithmic tangent dtau_q
-        self.theta_at_points = fem.Expression(self.theta, points)
+        self.theta_at_points = self.points.expression(self.theta)
+        residual_vol = ufl.derivative(volumetric_energy * dx, u, v)
+        # the Jacobian carries the algorithmic tangent dtau_q
+        return residual_dev + residual_vol, jacobian_dev + ufl.derivative(residual_vol, u, du)
 
-        # ---- boundary conditions (homogeneous: the load is the growth)
-        groups = body.facet_groups
+    def _boundary_conditions(self) -> tuple[list, dict]:
+        """Homogeneous Dirichlet conditions (the load is the growth), by constraint case."""
+        body, V, groups, params = self.body, self.V, self.body.facet_groups, self.params
         x_fixed, y_fixed, all_fixed = ["li_symmetry", "llzo_symmetry"], ["llzo_bottom"], []
         if params.constraint in ("top", "top_lateral"):
             all_fixed.append("li_cc")
@@ -197,22 +198,23 @@ class PlatingProblem:
             x_fixed.append("li_free")
         if not self.has_llzo:
             all_fixed.append("li_llzo")  # a Li-only mesh sits on a rigid substrate
-        self.bcs = []
+        bcs = []
         for names, sub in ((x_fixed, 0), (y_fixed, 1)):
             present = [name for name in names if name in groups]
             if present:
-                dofs = fem.locate_dofs_topological(V.sub(sub), fdim, body.facets(*present))
-                self.bcs.append(fem.dirichletbc(0.0, dofs, V.sub(sub)))
+                dofs = fem.locate_dofs_topological(V.sub(sub), 1, body.facets(*present))
+                bcs.append(fem.dirichletbc(0.0, dofs, V.sub(sub)))
         present = [name for name in all_fixed if name in groups]
         if present:
-            dofs = fem.locate_dofs_topological(V, fdim, body.facets(*present))
-            self.bcs.append(fem.dirichletbc(np.zeros(2), dofs, V))
-        self.constrained = {"u_x = 0": [n for n in x_fixed if n in groups],
-                            "u_y = 0": [n for n in y_fixed if n in groups], "u = 0": present}
+            dofs = fem.locate_dofs_topological(V, 1, body.facets(*present))
+            bcs.append(fem.dirichletbc(np.zeros(2), dofs, V))
+        constrained = {"u_x = 0": [n for n in x_fixed if n in groups],
+                       "u_y = 0": [n for n in y_fixed if n in groups], "u = 0": present}
+        return bcs, constrained
 
-        # ---- Newton: SNES on R(u) = 0, the return mapping in its residual callback
-        self.force_scale = self.bulk_li * params.plated_thickness  # nodal forces per unit depth, N/m
-        self.n_dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
+    def _newton_solver(self, residual, jacobian, petsc_options: dict | None, prefix: str) -> None:
+        """SNES on R(u) = 0 with the return mapping in its residual callback; options under ``prefix``."""
+        params = self.params
         self.tolerance = params.newton_rtol * self.force_scale
         self.prefix = prefix
         self.petsc_options = {
@@ -238,6 +240,7 @@ class PlatingProblem:
             self.snes.setMonitor(lambda _, iteration, norm: logger.debug("  Newton %2d: |R| = %.3e", iteration, norm))
         self.dt = 0.0
         self._state_at, self._state_valid = self.problem.x.duplicate(), False  # the last return mapping's point
+
     # ---- quadrature-point state
 
     def _set_quadrature(self, function: fem.Function, values: np.ndarray) -> None:

@@ -199,7 +199,7 @@ def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_optio
     h0 = float(facts["li_thickness_m"])
     problem = PlatingProblem(body_of(mesh_data), mesh_data.cell_tags, h0, params, petsc_options, prefix)
     comm = problem.comm
-    points = QuadraturePoints(problem.mesh)
+    points = problem.points
     history = History(problem, points, h0)
     snapshots = []
 
