@@ -72,9 +72,10 @@ stress interpolated linearly through the 3 quadrature points of the LLZO cell, a
 facet ends and 2 Gauss points each: ``sigma1_tip`` is the maximum (the notch-root
 stress), ``sigma1_tip_mean`` the length average.
 
-Time integration: backward Euler, adaptive steps (grow after fast Newton convergence,
-halve on failure), Newton with a back-tracking line search.  A step that keeps failing
-raises :class:`PlatingConvergenceError` naming step, time, dt, reason and residual.
+Time integration: backward Euler with :mod:`lisse.core.stepping`'s adaptive steps (grow after
+fast Newton convergence, halve on failure), Newton by PETSc SNES with the return mapping in
+its residual callback (:class:`~lisse.plating.mechanics.problem.PlatingProblem`).  A step that
+keeps failing raises :class:`PlatingConvergenceError` naming step, time, dt, reason and residual.
 """
 
 from lisse.plating.mechanics.constitutive import (
