@@ -1,4 +1,4 @@
-"""Study B closed forms against the worked numbers of SCIENCE.md, and the fracture map on a hand-made case."""
+"""Study B closed forms against worked numbers of the study (Nat. Commun. 2022), and the fracture map on a hand-made case."""
 
 from __future__ import annotations
 

@@ -200,7 +200,7 @@ def test_config_boundary_converts_lab_units():
 
 
 def test_plating_velocity_reproduces_the_worked_number():
-    """SCIENCE.md: v = 1940 nm/s <-> i = 1.44 A/cm²; t_end = plated thickness / v."""
+    """Study B: v = 1940 nm/s <-> i = 1.44 A/cm²; t_end = plated thickness / v."""
     params = PlatingParameters(current_density=1.44e4)
     assert params.plating_velocity == pytest.approx(1940e-9, rel=2e-3)
     assert params.end_time == pytest.approx(params.plated_thickness * FARADAY / (1.44e4 * LI_MOLAR_VOLUME))

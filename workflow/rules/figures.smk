@@ -1,4 +1,4 @@
-# The study's figures (SCIENCE.md, "Figures"), PNG + PDF under results/<study>/figures/,
+# The figures of Study A (Adv. Mater. 2021, 2104009), PNG + PDF under results/<study>/figures/,
 # each registered in the Snakemake report with a caption. Per-geometry inputs are named
 # <geometry label>_<kind> (lisse.workflow.sweep.input_name); the scripts read them by name.
 

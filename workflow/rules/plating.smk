@@ -1,4 +1,4 @@
-# Study B (SCIENCE.md, "Study B"): plating-induced stress in Li under a rigid current-collector
+# Study B (Nat. Commun. 2022; README, "Study B"): plating-induced stress in Li under a rigid current-collector
 # tip and fracture of LLZO at a surface pit. Geometries per flaw size, one FE solve per
 # (constraint case x flaw size x current density), then the sweep table, the fracture map
 # and the figures. Parameters: the `plating:` section of the validated config; ids and paths

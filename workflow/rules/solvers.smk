@@ -1,6 +1,6 @@
 # Finite-element solves per geometry x sweep value. The electrochemistry does not depend on
 # the stack pressure and the mechanics not on the current, so a study needs N_i + N_P solves
-# per geometry (SCIENCE.md, "Note for speed"). Each solve runs under MPI with
+# per geometry (the electrochemistry does not depend on P, nor the mechanics on i). Each solve runs under MPI with
 # solver.mpi_ranks ranks: `mpiexec -n` locally, the executor's launcher on a cluster.
 
 

@@ -1,6 +1,6 @@
 """Experimental points (user input): read, check row by row, and name the geometries they need.
 
-Columns (SCIENCE.md, "Experimental points"): ``geometry`` (``planar`` or a grid label such as
+Columns (the experiments of Study A, Adv. Mater. 2021, 2104009): ``geometry`` (``planar`` or a grid label such as
 ``grid200``), ``channel_width_um`` (empty for planar), ``current_mA_cm2``, ``pressure_MPa``,
 ``temperature_C`` (empty means the study's temperature), ``outcome`` (``stable`` or ``short``),
 ``test``, ``source``, ``note`` (optional).  Every problem is reported with its row number

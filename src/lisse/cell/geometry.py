@@ -1,6 +1,6 @@
 """Parametric half-cell geometries of Li | LLZO, planar or micropatterned, meshed with Gmsh.
 
-The cross-section (SCIENCE.md, Study A, "Cell and geometry"), coordinates in metres:
+The cross-section (Study A: Adv. Mater. 2021, 2104009; README, Model, "Cell and geometry"), coordinates in metres:
 
 * x is lateral; x = 0 is a mirror plane through the middle of a channel;
 * y is vertical; the SSE surface (land top) is at y = 0, the SSE mid-plane at

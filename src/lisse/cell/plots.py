@@ -1,4 +1,4 @@
-"""Figures of the study (SCIENCE.md, "Figures"): one style, units on every axis, PNG + PDF.
+"""Figures of Study A (Adv. Mater. 2021, 2104009): one style, units on every axis, PNG + PDF.
 
 Every function takes tables (pandas) or files the workflow wrote and saves a figure; none
 solves anything.  Interface tables use the solvers' columns (``s_m``, ``segment``,

@@ -1,6 +1,6 @@
 """Norton power-law creep of Li with J2 flow: the constitutive update at quadrature points.
 
-The model (SCIENCE.md, Study A, "Mechanics"), small strain, SI units:
+The model (Study A: Adv. Mater. 2021, 2104009; README, Model, "Mechanics"), small strain, SI units:
 
     sigma      = C : (eps - eps_cr)                       isotropic linear elasticity
     deps_cr/dt = (3/2) eps_dot_0 (sigma_e / sigma_ref)^n  s / sigma_e

@@ -1,6 +1,6 @@
 """Closed-form fracture assessment of LLZO under plating-induced Li stress (Study B).
 
-The relations (SCIENCE.md, Study B, "Fracture assessment"), SI units throughout:
+The relations (Study B: Nat. Commun. 2022; README, "Study B"), SI units throughout:
 
 * Griffith:             sigma_c(a) = K_IC / (Y sqrt(pi a)) for a surface flaw of depth a;
 * stress–overpotential: sigma = F dphi / V_m  (the work F dphi per mole of Li plated
@@ -21,7 +21,7 @@ import pandas as pd
 
 from lisse.core.constants import FARADAY, LI_DENSITY, LI_MOLAR_VOLUME, LI_SURFACE_ENERGY
 
-# SCIENCE.md, Study B
+# Study B: Nat. Commun. 2022 and the references it cites
 LLZO_FRACTURE_TOUGHNESS = 0.95e6  # Pa m^0.5, K_IC of Ta-doped LLZO
 GRIFFITH_GEOMETRY_FACTOR = 1.12  # Y, surface crack
 LLZO_CLEAVAGE_STRENGTH = 16.1e9  # Pa, theoretical (cleavage) strength of LLZO

@@ -1,6 +1,6 @@
 """Study B geometry: LLZO plate with a surface pit, Li interphase layer, rigid current-collector tip.
 
-The cross-section (SCIENCE.md, Study B, "Model"), 2D plane strain, mirror-symmetric
+The cross-section (Study B: Nat. Commun. 2022; README, "Study B"), 2D plane strain, mirror-symmetric
 about the pit axis x = 0; coordinates in metres in every output, nanometres inside Gmsh:
 
 * LLZO plate: 0 <= x <= W, -H <= y <= 0, its top surface at y = 0.

@@ -4,7 +4,7 @@ Pure pandas/matplotlib (no DOLFINx), so the workflow's post-processing rules sta
 rules call these functions through thin scripts (scripts/plating_summary.py, fracture_map.py,
 plating_figure_*.py).
 
-Fracture map (SCIENCE.md, Study B, "Fracture assessment").  Per constraint case, the FE
+Fracture map (Study B: Nat. Commun. 2022; README, "Study B").  Per constraint case, the FE
 pit-tip stress sigma_1(i, a) of the sweep is interpolated linearly in (log i, log a) and
 compared, through :func:`lisse.plating.fracture.fracture_map`, against min(sigma_c(a), sigma_th):
 Griffith sigma_c(a) = K_IC / (Y sqrt(pi a)) and the cleavage strength sigma_th = 16.1 GPa

@@ -1,6 +1,6 @@
 """Steady electrolyte potential in the SSE with Butler–Volmer kinetics at the Li/SSE interface.
 
-The model (SCIENCE.md, Study A, "Electrochemistry"), SI units throughout:
+The model (Study A: Adv. Mater. 2021, 2104009; README, Model, "Electrochemistry"), SI units throughout:
 
 * In the SSE body, a single-ion conductor with no concentration gradients, the
   current density is Ohmic, ``j = -sigma grad(phi)``, and conserved,

@@ -1,6 +1,6 @@
 """Creep of the Li foil pressed onto a rigid, micropatterned SSE: stresses along the interface.
 
-The model (SCIENCE.md, Study A, "Mechanics"), small strain, plane strain, SI units:
+The model (Study A: Adv. Mater. 2021, 2104009; README, Model, "Mechanics"), small strain, plane strain, SI units:
 
 * Only the Li body is modelled; the SSE is rigid.  Li is linear elastic with
   Norton power-law creep and J2 flow (:mod:`lisse.core.creep`), integrated by backward

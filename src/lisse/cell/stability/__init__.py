@@ -1,6 +1,6 @@
 """The morphological-stability criterion of the Li/SSE interface and the (i_app, P) phase diagram.
 
-The model (SCIENCE.md, Study A, "The stability criterion"), SI units throughout:
+The model (Study A: Adv. Mater. 2021, 2104009; README, Model, "The stability criterion"), SI units throughout:
 
 * stripping removes Li from the interface at the electrochemical strain rate
 

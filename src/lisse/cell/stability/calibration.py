@@ -12,7 +12,7 @@ import numpy as np
 from lisse.cell.stability.criterion import StabilityCriterion
 from lisse.cell.stability.response import InterfaceResponse
 
-# SCIENCE.md, Study A, "The stability criterion"
+# Study A: Adv. Mater. 2021, 2104009; README, "Stability criterion"
 
 # --------------------------------------------------------------------------------------
 # Calibration of eps_dot_0

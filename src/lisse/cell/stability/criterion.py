@@ -19,7 +19,7 @@ from lisse.core.constants import (
     LI_MOLAR_MASS,
 )
 
-# SCIENCE.md, Study A, "The stability criterion"
+# Study A: Adv. Mater. 2021, 2104009; README, "Stability criterion"
 
 STRIPPED_THICKNESS = 1e-6  # m, h = delta, the interface recession the mechanics imposes
 CRITICAL_FRACTION = 0.5  # f_crit (choice)

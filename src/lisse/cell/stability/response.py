@@ -22,7 +22,7 @@ from lisse.cell.stability.criterion import (
     stability_metrics,
 )
 
-# SCIENCE.md, Study A, "The stability criterion"
+# Study A: Adv. Mater. 2021, 2104009; README, "Stability criterion"
 
 # --------------------------------------------------------------------------------------
 # Interface fields of one geometry as functions of (i_app, P)

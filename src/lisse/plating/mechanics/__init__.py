@@ -1,6 +1,6 @@
 """Plating-induced stress in Li under a rigid current collector, and the LLZO stress at a pit tip.
 
-The model (SCIENCE.md, Study B, "Model"), 2D plane strain, SI units, on the meshes of
+The model (Study B: Nat. Commun. 2022; README, "Study B"), 2D plane strain, SI units, on the meshes of
 :mod:`lisse.plating.geometry` (LLZO plate with a Li-filled surface pit, a Li interphase
 layer, a rigid CC tip as the Li's top boundary; mirror symmetry about x = 0).
 
