@@ -215,6 +215,14 @@ def _build_model(geometry: PlatingGeometry, sizing: PlatingMeshSizing) -> dict[s
     for name, tags in curves.items():
         gmsh.model.addPhysicalGroup(1, tags, FACET_GROUPS[name], name=name)
 
+    li_curves = [pit_wall, pit_tip, mouth_line, flat, free, cc, li_axis, pit_axis]
+    _set_size_fields(sizing, tip, li_curves, [layer, pit], longest=max(a, c, h0 + R) * 2)
+    return curves
+
+
+def _set_size_fields(sizing: PlatingMeshSizing, tip: int, li_curves: list[int], li_surfaces: list[int],
+                     longest: float) -> None:
+    """Element sizes (nm): graded from the pit tip and from the Li's boundary, ``li_element`` inside the Li."""
     # h(d) = h0 + (growth - 1) d: a geometric progression of ratio `growth` between neighbours
     slope = sizing.growth_rate - 1.0
     h_tip, h_li, h_max = sizing.tip_element / NM, sizing.li_element / NM, sizing.max_element / NM
@@ -223,15 +231,13 @@ def _build_model(geometry: PlatingGeometry, sizing: PlatingMeshSizing) -> dict[s
     field.setNumbers(tip_distance, "PointsList", [tip])
     tip_size = field.add("MathEval")
     field.setString(tip_size, "F", f"min({h_max}, {h_tip} + {slope} * F{tip_distance})")
-    li_curves = [pit_wall, pit_tip, mouth_line, flat, free, cc, li_axis, pit_axis]
-    longest = max(a, c, h0 + R) * 2
     li_distance = field.add("Distance")
     field.setNumbers(li_distance, "CurvesList", li_curves)
     field.setNumber(li_distance, "Sampling", max(50, math.ceil(2 * longest / h_li)))
     li_size = field.add("MathEval")
     field.setString(li_size, "F", f"min({h_max}, {h_li} + {slope} * F{li_distance})")
     li_inside = field.add("Constant")
-    field.setNumbers(li_inside, "SurfacesList", [layer, pit])
+    field.setNumbers(li_inside, "SurfacesList", li_surfaces)
     field.setNumber(li_inside, "VIn", h_li)
     field.setNumber(li_inside, "VOut", h_max)
     minimum = field.add("Min")
@@ -240,7 +246,6 @@ def _build_model(geometry: PlatingGeometry, sizing: PlatingMeshSizing) -> dict[s
     for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
         gmsh.option.setNumber(option, 0)
     gmsh.option.setNumber("Mesh.Algorithm", 6)  # Frontal-Delaunay, as the Study A meshes
-    return curves
 
 
 def _mesh_statistics(curves: dict[str, list[int]]) -> dict:
