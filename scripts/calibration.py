@@ -4,12 +4,13 @@ from lisse.cell import analysis
 from lisse.cell.stability import calibrate_creep_prefactor
 from lisse.core import logs
 from lisse.core.atomic import write_json_atomically
+from lisse.core.units import kelvin
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
 config = snakemake.params.config  # noqa: F821
 st, me = config["stability"], config["mechanics"]
-literature = analysis.creep_prefactor_at(me["creep_rate_ref_per_s"], config["temperature_C"] + 273.15,
-                                         me["creep_reference_temperature_C"] + 273.15, config)
+literature = analysis.creep_prefactor_at(me["creep_rate_ref_per_s"], kelvin(config["temperature_C"]),
+                                         kelvin(me["creep_reference_temperature_C"]), config)
 record = {"temperature_C": config["temperature_C"], "literature_eps_dot_0_per_s": literature,
           "calibrated": st["calibrate"]}
 if st["calibrate"]:

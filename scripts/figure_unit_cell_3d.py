@@ -6,6 +6,7 @@ from pathlib import Path
 
 from lisse.cell import analysis, plots
 from lisse.core import logs, preview
+from lisse.core.units import MA_CM2
 from lisse.workflow.sweep import input_name
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
@@ -37,5 +38,5 @@ if len(mechanics):
 mechanics.to_csv(output.mechanics_table, index=False, float_format="%.8g")
 with tempfile.TemporaryDirectory() as scratch:  # the 3D render is only a panel of the figure
     render = Path(scratch) / "render.png"
-    preview.current_density_render_3d(inputs.render_vtu, render, current * 10.0)
+    preview.current_density_render_3d(inputs.render_vtu, render, current * MA_CM2)
     plots.unit_cell_3d_comparison(table, render, current, output.png, mechanics, params.pressure_MPa)

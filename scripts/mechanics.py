@@ -15,6 +15,7 @@ import json
 import sys
 
 from lisse.cell.mechanics import MechanicsConvergenceError, MechanicsParameters, run_mechanics
+from lisse.core.units import kelvin
 from lisse.workflow import cli
 
 
@@ -28,7 +29,7 @@ def calibrated(values: dict, args) -> dict:
     calibration = json.loads(open(args.calibration).read())
     # the fitted eps_dot_0 holds at the calibration temperature: make that the Arrhenius reference
     return {**values, "creep_rate_ref": calibration["eps_dot_0_per_s"],
-            "reference_temperature": calibration["temperature_C"] + 273.15}
+            "reference_temperature": kelvin(calibration["temperature_C"])}
 
 
 if __name__ == "__main__":

@@ -15,15 +15,13 @@ import pandas as pd
 
 from lisse.cell import stability
 from lisse.cell.stability import InterfaceResponse, StabilityCriterion
-
-MA_CM2 = 10.0  # 1 mA/cm² in A/m²
-MPA = 1e6
+from lisse.core.units import MA_CM2, MPA, UM, kelvin
 
 
 def criterion(config: dict) -> StabilityCriterion:
     """The criterion's constants from the validated config (h = the recession the mechanics imposes)."""
     me = config["mechanics"]
-    return StabilityCriterion(thickness=me["recession_um"] * 1e-6, stress_ref=me["creep_stress_ref_MPa"] * MPA,
+    return StabilityCriterion(thickness=me["recession_um"] * UM, stress_ref=me["creep_stress_ref_MPa"] * MPA,
                               exponent=me["creep_exponent"],
                               critical_fraction=config["stability"]["critical_stable_fraction"])
 
@@ -127,7 +125,7 @@ def validation_table(experiments_csv: str | Path, cases: dict[str, dict], eps_do
         if geometry_key not in responses:
             responses[geometry_key] = response(case["ec"], case["currents_A_m2"], case["me"], case["pressures_Pa"])
         resp = responses[geometry_key]
-        eps_at_t = creep_prefactor_at(eps_dot_0, row.temperature_C + 273.15, config["temperature_C"] + 273.15, config)
+        eps_at_t = creep_prefactor_at(eps_dot_0, kelvin(row.temperature_C), kelvin(config["temperature_C"]), config)
         metrics = resp.metrics(row.current_mA_cm2 * MA_CM2, row.pressure_MPa * MPA, eps_at_t, crit)
         model = "stable" if metrics.stable else "short"
         is_calibration = (st["calibrate"] and row.channel_width_um == 0 and row.test == "ccd"

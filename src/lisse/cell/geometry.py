@@ -32,8 +32,7 @@ import gmsh
 
 from lisse.cell.interface import InterfaceProfile, Segment
 from lisse.core.gmsh_mesh import mesh_statistics, write_gmsh_mesh
-
-UM = 1e-6  # one micrometre in metres; gmsh builds in micrometres
+from lisse.core.units import UM  # gmsh builds the cell in micrometres
 
 LATERAL_EXTENTS = ("unit_cell", "periods", "pellet")
 PATTERNS = ("grid", "ridges")  # 3D: crossing channels around square pillars | channels along z only

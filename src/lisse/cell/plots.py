@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lisse.core.figures import plt, save
+from lisse.core.units import MA_CM2
 
 SEGMENT_COLOURS = {
     "interface_channel_floor": "#d8e6f3",
@@ -318,7 +319,7 @@ def _table(summaries: dict[str, list[dict]], cells: dict[str, dict], row_of) -> 
 def _electrochemistry_row(summary: dict) -> dict:
     i_app = summary["applied_current_density_A_m2"]
     return {
-        "current_mA_cm2": i_app / 10.0,
+        "current_mA_cm2": i_app / MA_CM2,
         "cell_voltage_mV": summary["cell_voltage_V"] * 1e3,
         "interface_per_nominal": summary.get("interface_area_per_nominal_area",
                                              summary.get("interface_length_per_nominal_width")),

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lisse.core.constants import GAS_CONSTANT
+from lisse.core.units import kelvin
 
 
 def mandel_identity(components: int = 4) -> np.ndarray:
@@ -123,7 +124,7 @@ def creep_law_from_config(section: dict) -> dict:
         "creep_exponent": section["creep_exponent"],
         "creep_stress_ref": section["creep_stress_ref_MPa"] * 1e6,
         "creep_activation_energy": section["creep_activation_energy_kJ_mol"] * 1e3,
-        "reference_temperature": section["creep_reference_temperature_C"] + 273.15,
+        "reference_temperature": kelvin(section["creep_reference_temperature_C"]),
     }
 
 

@@ -40,9 +40,8 @@ import gmsh
 import numpy as np
 
 from lisse.core.gmsh_mesh import mesh_statistics, write_gmsh_mesh
+from lisse.core.units import NM  # gmsh builds the plating model in nanometres
 from lisse.plating.fracture import griffith_critical_stress
-
-NM = 1e-9  # one nanometre in metres; gmsh builds in nanometres
 
 CELL_GROUPS = {"llzo": 1, "li": 2}
 FACET_GROUPS = {

@@ -27,6 +27,7 @@ import pandas as pd
 
 from lisse.core.atomic import write_atomically
 from lisse.core.figures import plt, save
+from lisse.core.units import MA_CM2
 from lisse.plating.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
@@ -64,7 +65,7 @@ def collect_summaries(paths: list[str | Path]) -> pd.DataFrame:
         s = json.loads(Path(path).read_text())
         row = {key: s.get(key) for key in SUMMARY_COLUMNS}
         row["flaw_size_nm"] = s["flaw_size_m"] * 1e9 if s.get("flaw_size_m") is not None else math.nan
-        row["current_mA_cm2"] = s["current_density_A_m2"] / 10.0
+        row["current_mA_cm2"] = s["current_density_A_m2"] / MA_CM2
         row["summary"] = str(path)
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
@@ -132,7 +133,7 @@ def fracture_assessment(table: pd.DataFrame, points_per_decade: int = 20,
         frame["fracture_toughness_Pa_sqrt_m"] = fracture_toughness
         frame["computed"] = np.isin(frame["current_density_A_m2"], currents) & np.isin(frame["flaw_size_m"], flaws)
         frame.insert(0, "constraint", case)
-        frame.insert(2, "current_mA_cm2", frame["current_density_A_m2"] / 10.0)
+        frame.insert(2, "current_mA_cm2", frame["current_density_A_m2"] / MA_CM2)
         frame.insert(4, "flaw_size_nm", frame["flaw_size_m"] * 1e9)
         maps.append(frame)
 
@@ -141,7 +142,7 @@ def fracture_assessment(table: pd.DataFrame, points_per_decade: int = 20,
                                                   if currents[0] * (1 - 1e-9) <= i <= currents[-1] * (1 + 1e-9)})
         for i in wanted:
             s1 = _bilinear_log(currents, flaws, pivot.to_numpy(), [i], a_grid)[0]
-            row = {"constraint": case, "current_density_A_m2": i, "current_mA_cm2": i / 10.0}
+            row = {"constraint": case, "current_density_A_m2": i, "current_mA_cm2": i / MA_CM2}
             for name, margin in (("", s1 / griffith - 1.0),
                                  ("_k", np.maximum(0.5 * math.sqrt(math.pi * rho) * s1 / fracture_toughness,
                                                    s1 / cleavage_strength) - 1.0)):

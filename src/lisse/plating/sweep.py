@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 from lisse.core.creep import creep_law_from_config
 from lisse.core.provenance import parameter_digest
+from lisse.core.units import MA_CM2, kelvin
 from lisse.plating.geometry import NM, PlatingGeometry, PlatingMeshSizing, zoom_box_nm
 
 # --------------------------------------------------------------------------------------
@@ -43,9 +44,9 @@ def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) ->
     yield_strength = li.get("yield_strength_MPa")
     return {
         "constraint": constraint,
-        "current_density": current_mA_cm2 * 10.0,  # mA/cm² -> A/m²
+        "current_density": current_mA_cm2 * MA_CM2,
         "plated_thickness": cfg["plated_thickness_nm"] * NM,
-        "temperature": cfg["temperature_C"] + 273.15,
+        "temperature": kelvin(cfg["temperature_C"]),
         "kinematics": cfg["kinematics"],
         "li_youngs_modulus": li["youngs_modulus_GPa"] * 1e9,
         "li_poisson_ratio": li["poisson_ratio"],
@@ -132,7 +133,7 @@ class PlatingSweep:
         """Keyword arguments of :func:`lisse.plating.plots.fracture_assessment` (SI) from ``fracture``."""
         fracture = self.config["fracture"]
         return {"points_per_decade": fracture["map_points_per_decade"],
-                "report_currents_A_m2": tuple(i * 10.0 for i in fracture["report_currents_mA_cm2"]),  # mA/cm² -> A/m²
+                "report_currents_A_m2": tuple(i * MA_CM2 for i in fracture["report_currents_mA_cm2"]),
                 "fracture_toughness": fracture["fracture_toughness_MPa_m05"] * 1e6,  # MPa m^0.5 -> Pa m^0.5
                 "geometry_factor": fracture["geometry_factor"],
                 "cleavage_strength": fracture["cleavage_strength_GPa"] * 1e9}  # GPa -> Pa

@@ -22,8 +22,8 @@ from lisse.cell.experiments import channel_widths_um, read_experiments
 from lisse.cell.geometry import CellGeometry, MeshSizing
 from lisse.core.creep import creep_law_from_config
 from lisse.core.provenance import parameter_digest
+from lisse.core.units import MA_CM2, UM, kelvin
 
-UM = 1e-6
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -232,10 +232,6 @@ class Study:
         return self.geometries.get(geometry_id) or self.unit_cells_3d[geometry_id]
 
 
-def kelvin(celsius: float) -> float:
-    return celsius + 273.15
-
-
 def electrochemistry_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
     """One run per applied current density and temperature (the study's and any experiment's:
     the conductivity, hence the current distribution, depends on T); the id names i and T and
@@ -253,13 +249,13 @@ def _electrochemistry_runs_at(ec: dict, temperature: float) -> dict[str, dict]:
         "conductivity_ref": ec["conductivity_mS_cm"] * 0.1,  # mS/cm -> S/m
         "reference_temperature": kelvin(ec["conductivity_reference_temperature_C"]),
         "activation_energy": ec["conductivity_activation_energy_eV"],
-        "exchange_current_density": ec["exchange_current_density_mA_cm2"] * 10.0,  # mA/cm2 -> A/m2
+        "exchange_current_density": ec["exchange_current_density_mA_cm2"] * MA_CM2,
         "alpha_anodic": ec["alpha_anodic"],
         "alpha_cathodic": ec["alpha_cathodic"],
     }
     digest = _digest(common, ec["petsc_options"])
     return {f"i~{_fmt(i)}_T~{_fmt(temperature)}_{digest}":
-            {"applied_current_density": i * 10.0, **common, "petsc_options": dict(ec["petsc_options"])}
+            {"applied_current_density": i * MA_CM2, **common, "petsc_options": dict(ec["petsc_options"])}
             for i in ec["current_densities_mA_cm2"]}
 
 

@@ -15,13 +15,12 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
-from lisse.workflow.config import GeometryCase, Study, kelvin
+from lisse.core.units import MA_CM2, MPA, kelvin
+from lisse.workflow.config import GeometryCase, Study
 
 SOLVERS = ("electrochemistry", "mechanics")
 SWEPT_PARAMETER = {"electrochemistry": "applied_current_density", "mechanics": "stack_pressure"}  # SI, per solver
 
-A_M2_PER_MA_CM2 = 10.0  # 1 mA/cm² = 10 A/m²
-PA_PER_MPA = 1e6
 
 # Sweep values are decimal config literals converted by one multiplication, so two that mean the
 # same quantity agree to round-off (~1e-16), while distinct sweep values differ by percent.
@@ -30,20 +29,20 @@ RELATIVE_TOLERANCE = 1e-9
 
 def a_m2(current_mA_cm2: float) -> float:
     """Current density in A/m² from mA/cm²."""
-    return current_mA_cm2 * A_M2_PER_MA_CM2
+    return current_mA_cm2 * MA_CM2
 
 
 def ma_cm2(current_A_m2: float) -> float:
     """Current density in mA/cm² from A/m²."""
-    return current_A_m2 / A_M2_PER_MA_CM2
+    return current_A_m2 / MA_CM2
 
 
 def pascal(pressure_MPa: float) -> float:
-    return pressure_MPa * PA_PER_MPA
+    return pressure_MPa * MPA
 
 
 def megapascal(pressure_Pa: float) -> float:
-    return pressure_Pa / PA_PER_MPA
+    return pressure_Pa / MPA
 
 
 def same_value(a: float, b: float) -> bool:

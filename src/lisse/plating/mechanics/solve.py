@@ -21,6 +21,7 @@ from lisse.core.mesh import Body, load_mesh, write_vtu
 from lisse.core.outputs import write_outputs
 from lisse.core.quadrature import QuadraturePoints
 from lisse.core.stepping import LinearPredictor, StepOutcome, SteppingRecord, integrate
+from lisse.core.units import MA_CM2
 from lisse.plating.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
@@ -269,7 +270,7 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
         "constraint": params.constraint,
         "kinematics": params.kinematics,
         "current_density_A_m2": float(params.current_density),
-        "current_density_mA_cm2": float(params.current_density) / 10.0,
+        "current_density_mA_cm2": float(params.current_density) / MA_CM2,
         "plating_velocity_m_s": velocity,
         "plated_thickness_m": float(params.plated_thickness),
         "final_growth_strain": velocity * t_end / h0,
