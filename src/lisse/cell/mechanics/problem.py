@@ -135,9 +135,6 @@ class LiCreepProblem:
         self.solved = list(range(6)) if tdim == 3 else [0, 1, 3]
         n_strain = len(self.solved)
         self.points = QuadraturePoints(mesh, QUADRATURE_DEGREE)
-        self.Q = self.points.dg1
-        self.n_points_per_cell = self.points.per_cell
-        self.point_coordinates = self.points.coordinates
         # [xx, yy, zz, xy] (plane strain) or [xx, yy, zz, xy, yz, xz] (3D)
         self.stress = fem.Function(fem.functionspace(mesh, ("DG", 1, (self.n_stress,))), name="stress")
         # the part of the Mandel tangent C_alg of the solved components differentiated through
@@ -259,7 +256,7 @@ class LiCreepProblem:
         self.points.to_dg1(self.stress, stress)
         tangent = tangent[:, self.solved][:, :, self.solved]
         self.points.to_dg1(self.tangent, tangent)
-        moment = tangent[:, :, :, None] * self.point_coordinates[:, None, None, :]
+        moment = tangent[:, :, :, None] * self.points.coordinates[:, None, None, :]
         self.points.to_dg1(self.tangent_moment, moment)
 
     def commit(self) -> None:

@@ -44,10 +44,10 @@ class MechanicsResult:
     def write_vtu(self, path: str | Path) -> None:
         """The von Mises stress at t_eval (DG1) as one ``.vtu``, for the workflow's field maps."""
         problem = self._problem
-        von_mises = fem.Function(problem.Q, name="von_mises")
+        von_mises = fem.Function(problem.points.dg1, name="von_mises")
         deviator = ufl.dev(stress_tensor_3d(problem.stress))
         von_mises.interpolate(fem.Expression(ufl.sqrt(1.5 * ufl.inner(deviator, deviator)),
-                                             problem.Q.element.interpolation_points))
+                                             problem.points.dg1.element.interpolation_points))
         write_vtu(path, {"von_mises": von_mises})
 
     def write_fields(self, path: str | Path) -> None:
@@ -59,7 +59,7 @@ class MechanicsResult:
         """
         problem = self._problem
         mesh = problem.mesh
-        Q = problem.Q
+        Q = problem.points.dg1
         W = fem.functionspace(mesh, ("DG", 1, (mesh.geometry.dim,)))
         displacement = fem.Function(W, name="displacement")
         von_mises = fem.Function(Q, name="von_mises_stress")
@@ -190,7 +190,7 @@ def body_maximum(problem: LiCreepProblem) -> dict:
     comm = problem.comm
     body_von_mises = problem.update.equivalent_stress[problem.points.owned]
     body_max, body_rank = comm.allreduce((float(body_von_mises.max(initial=-np.inf)), comm.rank), op=MPI.MAXLOC)
-    where = problem.point_coordinates[problem.points.owned][int(body_von_mises.argmax())] \
+    where = problem.points.coordinates[problem.points.owned][int(body_von_mises.argmax())] \
         if comm.rank == body_rank else None
     where = comm.bcast(where, root=body_rank)
     return {"body_max_von_mises_Pa": body_max, "body_max_von_mises_at": dict(zip(("x_m", "y_m", "z_m"), map(float, where)))}
@@ -255,7 +255,7 @@ def _edge_displacement(problem: LiCreepProblem, index: int = 0) -> float | None:
 
 def _equivalent_creep_strain_dg1(problem: LiCreepProblem) -> np.ndarray:
     """DG1 coefficients of the equivalent creep strain (from its quadrature-point values)."""
-    creep_strain = fem.Function(problem.Q)
+    creep_strain = fem.Function(problem.points.dg1)
     problem.points.to_dg1(creep_strain, problem.equivalent_creep_strain_old)
     return creep_strain.x.array.copy()
 
