@@ -51,7 +51,7 @@ def _geometry(tmp_path_factory, name, geometry, sizing):
 
 def _solve(msh, profile, **parameters):
     body = load_body(load_mesh(msh, MPI.COMM_WORLD), "li")
-    return solve_mechanics(body, profile, MechanicsParameters(**parameters))
+    return solve_mechanics(body, profile, MechanicsParameters(**{"method": "transient", **parameters}))
 
 
 @pytest.fixture(scope="module")
@@ -352,7 +352,7 @@ def test_incomplete_nitsche_stays_stable_where_creep_softens_the_li(grid):
 
 def test_run_mechanics_writes_outputs_and_nothing_on_failure(grid, tmp_path):
     msh, facts, _ = grid
-    params = MechanicsParameters(stack_pressure=P, t_eval=10.0, output_times=(1.0,))
+    params = MechanicsParameters(method="transient", stack_pressure=P, t_eval=10.0, output_times=(1.0,))
     out = tmp_path / "run"
     result = run_mechanics(msh, facts, params, None, out / "interface.csv", out / "summary.json", out / "fields.bp")
     table = pd.read_csv(out / "interface.csv")
@@ -368,7 +368,7 @@ def test_run_mechanics_writes_outputs_and_nothing_on_failure(grid, tmp_path):
     assert summary["max_von_mises_at"]["segment"] in ("interface_upper_corner", "interface_land_top")
     assert summary["max_von_mises_Pa"] > planar_von_mises(params, relaxed=True)
 
-    failing = MechanicsParameters(stack_pressure=P, max_newton_iterations=0, max_time_step_cutbacks=0)
+    failing = MechanicsParameters(method="transient", stack_pressure=P, max_newton_iterations=0, max_time_step_cutbacks=0)
     bad = tmp_path / "failed"
     with pytest.raises(MechanicsConvergenceError):
         run_mechanics(msh, facts, failing, None, bad / "interface.csv", bad / "summary.json", bad / "fields.bp")
@@ -392,7 +392,8 @@ def test_parameters_reject_unknown_keys_and_conditions():
 def test_one_and_two_ranks_agree(grid, tmp_path):
     msh, facts, _ = grid
     mpiexec = Path(sys.executable).parent / "mpiexec"
-    parameters = json.dumps({"stack_pressure": P, "t_eval": 10.0, "output_times": [1.0], "petsc_options": {}})
+    parameters = json.dumps({"method": "transient", "stack_pressure": P, "t_eval": 10.0, "output_times": [1.0],
+                             "petsc_options": {}})
     outputs = {}
     for ranks in (1, 2):
         out = tmp_path / f"n{ranks}"

@@ -116,7 +116,7 @@ def test_grid_3d_electrochemistry_converges_under_mesh_refinement(meshes):
 def _mechanics(meshes, name, **parameters):
     msh, facts = meshes[name]
     out = meshes["folder"] / f"{name}_me"
-    params = MechanicsParameters(stack_pressure=1e6, output_times=(), **parameters)
+    params = MechanicsParameters(stack_pressure=1e6, output_times=(), **{"method": "transient", **parameters})
     return run_mechanics(msh, facts, params, None, f"{out}.csv", f"{out}.json", None)
 
 

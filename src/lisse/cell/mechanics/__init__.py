@@ -1,5 +1,9 @@
 """Creep of the Li foil pressed onto a rigid, micropatterned SSE: stresses along the interface.
 
+Two methods share the contact, the edges and the interface tables: the steady creep flow
+(:mod:`lisse.cell.mechanics.steady`, the default: one solve gives sigma / P for every pressure,
+temperature and creep prefactor) and the transient below, from the elastic loading to t_eval.
+
 The model (Study A: Adv. Mater. 2021, 2104009; README, Model, "Mechanics"), small strain, plane strain, SI units:
 
 * Only the Li body is modelled; the SSE is rigid.  Li is linear elastic with
@@ -81,16 +85,20 @@ from lisse.cell.mechanics.parameters import (
     BACK_CONDITIONS,
     INTERFACE_NORMALS,
     LATERAL_CONDITIONS,
+    METHODS,
     NITSCHE_VARIANTS,
     MechanicsConvergenceError,
     MechanicsParameters,
     planar_von_mises,
 )
 from lisse.cell.mechanics.sampling import INTERFACE_COLUMNS, INTERFACE_COLUMNS_3D
-from lisse.cell.mechanics.solve import MechanicsResult, run_mechanics, solve_mechanics
+from lisse.cell.mechanics.run import run_mechanics
+from lisse.cell.mechanics.solve import MechanicsResult, solve_mechanics
+from lisse.cell.mechanics.steady import SteadyCreepConvergenceError, SteadyMechanicsResult, solve_steady_creep
 
 __all__ = [
     "BACK_CONDITIONS", "INTERFACE_COLUMNS", "INTERFACE_COLUMNS_3D", "INTERFACE_NORMALS", "LATERAL_CONDITIONS",
-    "NITSCHE_VARIANTS", "MechanicsConvergenceError", "MechanicsParameters", "MechanicsResult", "planar_von_mises",
-    "run_mechanics", "solve_mechanics",
+    "METHODS", "NITSCHE_VARIANTS", "MechanicsConvergenceError", "MechanicsParameters", "MechanicsResult",
+    "SteadyCreepConvergenceError", "SteadyMechanicsResult", "planar_von_mises", "run_mechanics", "solve_mechanics",
+    "solve_steady_creep",
 ]

@@ -20,6 +20,7 @@ from lisse.core.creep import LithiumCreepLaw, NortonMaterial
 from lisse.core.parameters import parameters_from_dict
 from lisse.core.stepping import Stepsize, TimeSteppingError
 
+METHODS = ("steady", "transient")
 LATERAL_CONDITIONS = ("uniform_edge", "free")
 BACK_CONDITIONS = ("uniform_edge", "mirror")
 NITSCHE_VARIANTS = {"incomplete": 0.0, "symmetric": 1.0, "skew": -1.0}
@@ -28,8 +29,11 @@ INTERFACE_NORMALS = ("averaged", "facet")
 
 @dataclass(frozen=True)
 class MechanicsNumerics:
-    """The numerical choices of a mechanics solve: time stepping, Newton, Nitsche, elements."""
+    """The numerical choices of a mechanics solve: method, time stepping, Newton, Nitsche, elements."""
 
+    # "steady": the steady creep flow, one solve for every P, T and eps_dot_0 (lisse.cell.mechanics.steady);
+    # "transient": elastic loading and creep from t = 0 to t_eval (lisse.cell.mechanics.solve)
+    method: str = "steady"
     initial_time_step: float = 1e-3  # s; ~0.1 x the Maxwell time sigma_ref / (E eps_dot_0) at 25 °C
     # dt *= growth after each quickly converged step.  Where the Li stops flowing (channel
     # Li after the recession ramp) its stress relaxes along the power-law tail
@@ -65,6 +69,20 @@ class MechanicsNumerics:
     # integration / B-bar.  Relaxed Li is nearly incompressible, and P2 with a linear pressure
     # per cell (full integration) is not inf-sup stable; P2-P0 is.
     constant_pressure_per_cell: bool = True
+    # ---- steady creep only
+    # The linear-viscous floor: strain rates below this (in units of the uniaxial flow rate
+    # under P) count as rest, where the power-law viscosity would be infinite.  It bounds the
+    # equivalent stress of Li at rest to rest_strain_rate^(1/n) P (0.06 P at n = 6.6).
+    rest_strain_rate: float = 1e-8
+    # Continuation in n from 1: the first step tries the whole way (measured on the 3D 200 um cell:
+    # 18 Newton iterations in one jump against 28 in steps of 1, 1.5, 2.25), halving on failure
+    exponent_step: float = 8.0
+    exponent_step_growth: float = 1.5  # after a step converged in at most fast_newton_iterations
+    # Newton tolerance of the continuation's intermediate exponents (|R| / (P |li_top|)): they only
+    # provide the next guess, so only the last one is solved to newton_rtol
+    continuation_rtol: float = 1e-4
+    # a steady residual that no line search reduces is accepted below this x P |li_top|
+    steady_stagnation_rtol: float = 1e-8
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,12 @@ class MechanicsParameters(MechanicsNumerics, LithiumCreepLaw):
     output_times: tuple[float, ...] = (1.0, 10.0, 100.0)  # s, intermediate interface tables
 
     def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
+        if self.method == "steady" and not self.creep:
+            raise ValueError("method 'steady' needs creep: elastic Li has no steady creep flow")
+        if self.method == "steady" and not (self.creep_exponent >= 1.0 and 0.0 < self.rest_strain_rate < 1e-2):
+            raise ValueError("method 'steady' needs creep_exponent >= 1 and 0 < rest_strain_rate < 1e-2")
         if self.lateral_condition not in LATERAL_CONDITIONS:
             raise ValueError(f"lateral_condition must be one of {LATERAL_CONDITIONS}, not {self.lateral_condition!r}")
         if self.back_condition not in BACK_CONDITIONS:

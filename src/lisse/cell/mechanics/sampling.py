@@ -34,6 +34,17 @@ INTERFACE_COLUMNS = (
 # area, and tangential quantities are magnitudes (there is no single tangent direction)
 INTERFACE_COLUMNS_3D = ("time_s", "x_m", "y_m", "z_m", "area_m2") + INTERFACE_COLUMNS[4:]
 SORT_KEYS = {2: ["s_m"], 3: ["segment", "x_m", "z_m", "y_m"]}
+# What the Li's motion columns hold: the displacement of a transient solve (with the gap of the
+# contact constraint), or the velocity of a steady one
+MOTION_COLUMNS = {"displacement": ("normal_gap_m", "tangential_displacement_m"),
+                  "velocity": ("normal_velocity_m_s", "tangential_velocity_m_s")}
+
+
+def interface_columns(tdim: int, motion: str = "displacement", timed: bool = True) -> list[str]:
+    """The columns of an interface table: 2D or 3D, displacement or velocity, with or without time_s."""
+    columns = list(INTERFACE_COLUMNS if tdim == 2 else INTERFACE_COLUMNS_3D)
+    renamed = dict(zip(MOTION_COLUMNS["displacement"], MOTION_COLUMNS[motion]))
+    return [renamed.get(c, c) for c in columns if timed or c != "time_s"]
 
 SQRT2 = math.sqrt(2.0)
 
@@ -47,8 +58,8 @@ class InterfaceSampler:
     points never coincide, so ``s`` is strictly increasing.
     """
 
-    def __init__(self, problem: LiCreepProblem, profile: InterfaceProfile | None):
-        self.problem = problem
+    def __init__(self, problem: LiCreepProblem, profile: InterfaceProfile | None, motion: str = "displacement"):
+        self.problem, self.motion = problem, motion
         self.tdim = tdim = problem.tdim
         samples = facet_samples(problem.body, problem.segments, degree=3 if tdim == 2 else 2)
         self.cells, self.points, self.weights = samples.cells, samples.points, samples.weights
@@ -66,11 +77,15 @@ class InterfaceSampler:
         else:
             self.segment = samples.groups
 
-    def sample(self, t: float) -> pd.DataFrame:
-        """Interface quantities at time t, gathered on every rank and sorted (by s in 2D)."""
+    def sample(self, t: float | None) -> pd.DataFrame:
+        """Interface quantities at time t (None: a steady state, no time column), gathered on every
+        rank and sorted (by s in 2D).  The motion is the displacement u with the gap u.n - g, or
+        the velocity v of a steady solve."""
         problem, tdim = self.problem, self.tdim
         components = problem.stress.eval(self.points, self.cells).reshape(-1, problem.n_stress)
-        u = problem.u.eval(self.points, self.cells).reshape(-1, tdim)
+        moving = problem.u if self.motion == "displacement" else problem.velocity
+        offset = float(problem.gap.value) if self.motion == "displacement" else 0.0
+        u = moving.eval(self.points, self.cells).reshape(-1, tdim)
         mandel = components.copy()
         mandel[:, 3:] *= SQRT2
         von_mises = equivalent_stress(mandel)
@@ -82,8 +97,9 @@ class InterfaceSampler:
         traction = np.einsum("pij,pj->pi", tensor, n)
         normal_traction = np.einsum("pi,pi->p", traction, n)
         normal_displacement = np.einsum("pi,pi->p", u, n)
+        normal_motion, tangential_motion = MOTION_COLUMNS[self.motion]
         columns = {
-            "time_s": np.full(len(self.points), float(t)),
+            "time_s": np.full(len(self.points), np.nan if t is None else float(t)),
             "x_m": self.points[:, 0],
             "y_m": self.points[:, 1],
             "segment": self.segment.astype(str),
@@ -91,20 +107,18 @@ class InterfaceSampler:
             "hydrostatic_pressure_Pa": -(components[:, 0] + components[:, 1] + components[:, 2]) / 3.0,
             "deviatoric_norm_Pa": math.sqrt(2.0 / 3.0) * von_mises,
             "normal_traction_Pa": normal_traction,
-            "normal_gap_m": normal_displacement - float(problem.gap.value),
+            normal_motion: normal_displacement - offset,
         }
         if tdim == 2:
             columns["s_m"] = self.s
             columns["tangential_traction_Pa"] = np.einsum("pi,pi->p", traction, self.tangent)
-            columns["tangential_displacement_m"] = np.einsum("pi,pi->p", u, self.tangent)
-            order = list(INTERFACE_COLUMNS)
+            columns[tangential_motion] = np.einsum("pi,pi->p", u, self.tangent)
         else:  # no tangent direction on a surface: magnitudes of the tangential parts
             columns["z_m"] = self.points[:, 2]
             columns["area_m2"] = self.weights
             columns["tangential_traction_Pa"] = np.linalg.norm(traction - normal_traction[:, None] * n, axis=1)
-            columns["tangential_displacement_m"] = np.linalg.norm(u - normal_displacement[:, None] * n, axis=1)
-            order = list(INTERFACE_COLUMNS_3D)
-        local = pd.DataFrame(columns, columns=order)
+            columns[tangential_motion] = np.linalg.norm(u - normal_displacement[:, None] * n, axis=1)
+        local = pd.DataFrame(columns, columns=interface_columns(tdim, self.motion, timed=t is not None))
         table = pd.concat(problem.comm.allgather(local), ignore_index=True)
         return table.sort_values(SORT_KEYS[tdim], kind="stable").reset_index(drop=True)
 

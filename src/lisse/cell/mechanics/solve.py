@@ -23,10 +23,8 @@ from lisse.cell.mechanics.parameters import (
     planar_von_mises,
 )
 from lisse.cell.mechanics.problem import LiCreepProblem
-from lisse.cell.mechanics.sampling import SORT_KEYS, InterfaceSampler
-from lisse.cell.mesh import load_cell_body
+from lisse.cell.mechanics.sampling import MOTION_COLUMNS, SORT_KEYS, InterfaceSampler
 from lisse.core.mesh import Body, assemble_scalar, write_vtu
-from lisse.core.outputs import write_outputs
 from lisse.core.stepping import LinearPredictor, StepOutcome, SteppingRecord, integrate
 
 logger = logging.getLogger(__name__)
@@ -83,39 +81,54 @@ class MechanicsResult:
 
 
 
-class OutputTimes:
-    """What is kept at each output time: the interface table, the fields, and the statistics of
-    the summary (segment means of sigma_e assembled over the DG1 trace, maxima of the table)."""
+class InterfaceStatistics:
+    """The interface numbers of a summary: segment means of sigma_e assembled over the DG1 trace of
+    the problem's stress, and the maxima of an interface table."""
 
-    def __init__(self, problem: LiCreepProblem, profile: InterfaceProfile | None, times: set[float]):
-        self.problem, self.times = problem, times
-        self.sampler = InterfaceSampler(problem, profile)
+    def __init__(self, problem):
+        self.problem = problem
         comm, body = problem.comm, problem.body
         deviator = ufl.dev(stress_tensor_3d(problem.stress))
         von_mises = ufl.sqrt(1.5 * ufl.inner(deviator, deviator))
         self.segment_measure = {name: assemble_scalar(comm, 1.0 * body.ds(name)) for name in problem.segments}
         self.segment_integral = {name: fem.form(von_mises * body.ds(name)) for name in problem.segments}
-        self.tables: list[pd.DataFrame] = []
-        self.snapshots: list[tuple] = []
-        self.statistics: dict[float, dict] = {}
 
-    def record(self, t: float) -> None:
-        problem, comm = self.problem, self.problem.comm
-        table = self.sampler.sample(t)
-        self.tables.append(table)
-        self.snapshots.append((t, problem.u.x.array.copy(), problem.stress.x.array.copy(),
-                               _equivalent_creep_strain_dg1(problem)))
+    def of(self, table: pd.DataFrame, motion: str = "displacement") -> dict:
+        comm = self.problem.comm
         integrals = {name: assemble_scalar(comm, form) for name, form in self.segment_integral.items()}
         worst = int(table["von_mises_Pa"].to_numpy().argmax())
-        self.statistics[t] = {
+        normal_motion = MOTION_COLUMNS[motion][0]
+        return {
             "max_von_mises_Pa": float(table["von_mises_Pa"].iloc[worst]),
             "max_von_mises_at": {"segment": str(table["segment"].iloc[worst]),
                                  **{k: float(table[k].iloc[worst]) for k in ("s_m", "x_m", "y_m", "z_m") if k in table}},
             "segment_mean_von_mises_Pa": {name: integrals[name] / self.segment_measure[name] for name in integrals},
             "interface_mean_von_mises_Pa": sum(integrals.values()) / sum(self.segment_measure.values()),
-            "max_normal_gap_m": float(table["normal_gap_m"].abs().max()),
+            f"max_{normal_motion}": float(table[normal_motion].abs().max()),
             "max_abs_tangential_traction_Pa": float(table["tangential_traction_Pa"].abs().max()),
         }
+
+
+class OutputTimes:
+    """What is kept at each output time: the interface table, the fields, and the statistics of
+    the summary (:class:`InterfaceStatistics`)."""
+
+    def __init__(self, problem: LiCreepProblem, profile: InterfaceProfile | None, times: set[float]):
+        self.problem, self.times = problem, times
+        self.sampler = InterfaceSampler(problem, profile)
+        self.interface_statistics = InterfaceStatistics(problem)
+        self.segment_measure = self.interface_statistics.segment_measure
+        self.tables: list[pd.DataFrame] = []
+        self.snapshots: list[tuple] = []
+        self.statistics: dict[float, dict] = {}
+
+    def record(self, t: float) -> None:
+        problem = self.problem
+        table = self.sampler.sample(t)
+        self.tables.append(table)
+        self.snapshots.append((t, problem.u.x.array.copy(), problem.stress.x.array.copy(),
+                               _equivalent_creep_strain_dg1(problem)))
+        self.statistics[t] = self.interface_statistics.of(table)
 
     def interface_table(self) -> pd.DataFrame:
         keys = ["time_s"] + SORT_KEYS[self.problem.tdim]
@@ -131,6 +144,8 @@ def solve_mechanics(body: Body, profile: InterfaceProfile | None, params: Mechan
     without the prefix).  Raises :class:`MechanicsConvergenceError` if a time step keeps failing.
     """
     t_start = time.perf_counter()
+    if params.method != "transient":
+        raise ValueError(f"solve_mechanics integrates the transient: it needs method 'transient', not {params.method!r}")
     problem = LiCreepProblem(body, params, petsc_options, prefix)
     comm = problem.comm
     outputs = OutputTimes(problem, profile, {params.t_eval, *(t for t in params.output_times if 0.0 <= t < params.t_eval)})
@@ -225,6 +240,7 @@ def mechanics_summary(problem: LiCreepProblem, outputs: OutputTimes, elastic: St
     final = outputs.statistics[params.t_eval]
     measure = "segment_area_m2" if problem.tdim == 3 else "segment_length_m"
     return {
+        "method": "transient",
         "stack_pressure_Pa": float(params.stack_pressure),
         "temperature_K": float(params.temperature),
         "creep_rate_s": params.creep_rate,
@@ -258,28 +274,3 @@ def _equivalent_creep_strain_dg1(problem: LiCreepProblem) -> np.ndarray:
     creep_strain = fem.Function(problem.points.dg1)
     problem.points.to_dg1(creep_strain, problem.equivalent_creep_strain_old)
     return creep_strain.x.array.copy()
-
-
-# --------------------------------------------------------------------------------------
-# File-level driver (the workflow step)
-# --------------------------------------------------------------------------------------
-
-
-def run_mechanics(mesh_path: str | Path, geometry_json_path: str | Path, params: MechanicsParameters,
-                  petsc_options: dict | None, interface_csv: str | Path, summary_json: str | Path,
-                  fields_dir: str | Path | None, vtu_path: str | Path | None = None,
-                  comm: MPI.Comm = MPI.COMM_WORLD, prefix: str = "me_") -> MechanicsResult:
-    """Load a cell mesh, solve, and write the interface CSV, the summary JSON and the VTX fields.
-
-    Nothing is written unless the solve succeeded; each output is written under a temporary
-    name and renamed into place, so a failure leaves no partial output.
-    """
-    body, profile = load_cell_body(mesh_path, geometry_json_path, "li", comm)
-    result = solve_mechanics(body, profile, params, petsc_options=petsc_options, prefix=prefix)
-    result.summary["mesh"] = str(mesh_path)
-    result.summary["geometry"] = str(geometry_json_path)
-    result.summary["parameters"] = asdict(params)
-    result.summary["petsc_options"] = dict(petsc_options or {})
-
-    write_outputs(result, comm, interface_csv, summary_json, fields_dir, vtu_path)
-    return result
