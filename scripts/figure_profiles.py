@@ -12,7 +12,8 @@ config = params.config
 current, pressure = config["figures"]["current_mA_cm2"], config["figures"]["pressure_MPa"]
 plots.interface_profiles(
     {label: pd.read_csv(inputs[input_name(label, "electrochemistry_at_figure_point")]) for label in params.labels},
-    {label: pd.read_csv(inputs[input_name(label, "mechanics_at_figure_point")]) for label in params.labels},
+    {label: analysis.mechanics_table(inputs[input_name(label, "mechanics_at_figure_point")], params.stress_scale)
+     for label in params.labels},
     current, pressure, output.profiles)
 eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration)
 profiles = {}

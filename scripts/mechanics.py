@@ -1,14 +1,15 @@
-"""Rule `mechanics`: Li elastic-creep stress under stack pressure on one cell mesh, to t_eval.
+"""Rule `mechanics`: Li creep stress under stack pressure on one cell mesh (steady flow or transient).
 
     mpiexec -n 1 python scripts/mechanics.py --mesh cell.msh --geometry cell.json \\
         --parameters '{"stack_pressure": 1e6}' --interface interface.csv --summary summary.json \\
         [--fields fields.bp] [--vtu fields.vtu] [--calibration calibration.json] [--log solve.log]
 
-``--parameters`` holds the fields of :class:`lisse.cell.mechanics.MechanicsParameters` (SI) and
-optional ``petsc_options`` (without the ``me_`` prefix). With ``--calibration`` the creep
-prefactor is the calibrated one: the channel Li relaxes along a creep tail at t_eval, so its
-stress depends on eps_dot_0 (the planar cell's does not, which is why the calibration can use
-the planar solve). Outputs are written only after a successful solve.
+``--parameters`` holds the fields of :class:`lisse.cell.mechanics.MechanicsParameters` (SI,
+``method`` steady or transient) and optional ``petsc_options`` (without the ``me_`` prefix). With
+``--calibration`` (transient only) the creep prefactor is the calibrated one: the 2D channel Li
+relaxes along a creep tail at t_eval, so its stress depends on eps_dot_0 (the planar cell's does
+not, which is why the calibration can use the planar solve). Outputs are written only after a
+successful solve.
 """
 
 import json

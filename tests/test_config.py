@@ -146,9 +146,18 @@ def test_experiment_geometry_gets_the_same_checks(tmp_path):
     assert "'mesh.interface_element_um' = 5 is larger than the feature" in message and "comes from" in message
 
 
-def test_calibration_pressure_outside_solved_pressures():
-    assert "'stability.calibration_pressure_MPa' = 10 lies outside the solved pressures: allowed 0.25 to 4" in error_of(
-        modified(stability__calibration_pressure_MPa=10))
+def test_transient_pressures_must_be_solved_and_steady_ones_need_not():
+    transient = dict(mechanics__method="transient", stability__calibration_pressure_MPa=10, figures__pressure_MPa=3)
+    message = error_of(modified(**transient))
+    assert "'stability.calibration_pressure_MPa' = 10 lies outside the solved pressures: allowed 0.25 to 4" in message
+    assert "'figures.pressure_MPa' = 3 is not solved" in message
+    study = load_study(modified(stability__calibration_pressure_MPa=10, figures__pressure_MPa=3))  # steady: any P
+    assert [run["stack_pressure"] for run in study.mechanics.values()] == [1e6]
+
+
+def test_steady_mechanics_needs_creep():
+    assert "'mechanics.creep' = false has no steady creep flow" in error_of(modified(mechanics__creep=False))
+    load_study(modified(mechanics__creep=False, mechanics__method="transient"))
 
 
 def test_unit_cell_3d_mesh_must_resolve_the_channel():

@@ -240,6 +240,42 @@ def test_mechanics_rows_at_a_chosen_time():
         InterfaceResponse.from_tables(ec, me, time_s=5.0)
 
 
+def steady_table(s, von_mises_over_P, P=1e6):
+    """A steady-creep mechanics table: one row per point, no time, velocities instead of displacements."""
+    return pd.DataFrame({"s_m": s, "segment": segment_names(s), "von_mises_Pa": von_mises_over_P * P,
+                         "hydrostatic_pressure_Pa": 0.5 * P, "normal_velocity_m_s": 0.0})
+
+
+def test_one_steady_table_serves_every_pressure_and_never_extrapolates(patterned):
+    _, ec, _ = patterned
+    s = sample_points(57)
+    profile = patterned_stress(s, 1e6) / 1e6
+    response = InterfaceResponse.from_tables(ec, {1e6: steady_table(s, profile)})
+    for P in (0.01e6, 0.25e6, 4e6, 50e6):
+        assert np.allclose(response.von_mises(P), P * np.interp(response.s, s, profile), rtol=1e-14)
+        assert not response.extrapolated(5.0, P)
+    assert response.extrapolated(100.0, 4e6)  # currents are still interpolated between solves
+    ccd = response.critical_current_density(2e6, EPS_DOT_0, (1e-3, 1e4))
+    assert ccd.status == "converged" and ccd.extrapolated == (not 1.0 <= ccd.current_density_A_m2 <= 30.0)
+    with pytest.raises(ValueError, match="mix steady and transient"):
+        InterfaceResponse.from_tables(ec, {1e6: steady_table(s, profile), 2e6: me_table(s, 2 * profile * 1e6)})
+
+
+def test_li_at_rest_gives_finite_rates_and_no_warnings(patterned):
+    """A steady 2D channel has sigma_e -> 0 where the Li is at rest: eps_dot_ME = 0 there, which the
+    criterion counts as unstable, with no NaN and no floating-point warning."""
+    _, ec, _ = patterned
+    s = sample_points(57)
+    profile = np.where(s < 403 * UM, 0.0, SQRT3_2)  # channel Li at rest, land Li flowing
+    response = InterfaceResponse.from_tables(ec, {1e6: steady_table(s, profile)})
+    with np.errstate(all="raise"):
+        metrics = response.metrics(3.0, 1e6, EPS_DOT_0)
+        grid = response.classify(np.geomspace(1.0, 30.0, 5), np.geomspace(0.25e6, 4e6, 5), EPS_DOT_0)
+        profile_table = response.strain_rate_profile(3.0, 1e6, EPS_DOT_0)
+    assert metrics.stable_fraction < 100 / 503 and np.isfinite(metrics.mean_log10_ratio)
+    assert np.isfinite(grid.mean_log10_ratio).all() and np.isfinite(profile_table["log10_ratio"]).all()
+
+
 # --------------------------------------------------------------------------------------
 # Classification, CCD, boundary
 # --------------------------------------------------------------------------------------

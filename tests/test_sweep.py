@@ -38,6 +38,13 @@ def quick() -> CellSweep:
 
 
 @pytest.fixture(scope="module")
+def quick_transient() -> CellSweep:
+    config = read_config("config.yaml")
+    config["mechanics"]["method"] = "transient"
+    return CellSweep(load_study(config))
+
+
+@pytest.fixture(scope="module")
 def paper() -> CellSweep:
     return CellSweep(load_study(read_config("paper.yaml")))
 
@@ -65,37 +72,45 @@ def test_geometry_ids_and_labels(quick):
     assert len(quick.geometry_outputs()) == 3 * 6  # mesh, facts, preview of 5 2D geometries and one 3D cell
 
 
-def test_runs_are_in_sweep_order_and_si(quick):
+def test_runs_are_in_sweep_order_and_si(quick, quick_transient):
     currents = sorted(quick.config["electrochemistry"]["current_densities_mA_cm2"])
     assert quick.sweep_values("electrochemistry") == [a_m2(i) for i in currents]
-    assert quick.sweep_values("mechanics") == [pascal(p) for p in quick.config["mechanics"]["stack_pressures_MPa"]]
     assert [run.split("_")[0] for run in quick.runs("electrochemistry")] == [f"i~{i:g}" for i in currents]
+    pressures = quick.config["mechanics"]["stack_pressures_MPa"]
+    assert quick_transient.sweep_values("mechanics") == [pascal(p) for p in pressures]
+    assert quick.sweep_values("mechanics") == [1e6]  # steady: one solve at 1 MPa serves every pressure
 
 
-def test_run_at_matches_configured_values_once(quick):
+def test_run_at_matches_configured_values_once(quick, quick_transient):
     run = quick.run_at("electrochemistry", 0.3)
     assert run.startswith("i~0.3_T~25_")
     assert quick.run_at("electrochemistry", 0.1 * 3) == run  # 0.30000000000000004 mA/cm²
-    assert quick.run_at("mechanics", 1.0).startswith("P~1_T~25_")
+    assert quick_transient.run_at("mechanics", 1.0).startswith("P~1_T~25_")
+    steady = quick.run_at("mechanics", 1.0)
+    assert steady.startswith("steady_") and quick.run_at("mechanics", 3.7) == steady
+    assert quick.runs("mechanics", 40) == quick.runs("mechanics")  # and every temperature
+    assert quick.mechanics_stress_scale() == 1.0 and quick_transient.mechanics_stress_scale() == 1.0
     assert quick.figure_run("electrochemistry") == quick.run_at("electrochemistry", 0.5)
     with pytest.raises(KeyError, match="no electrochemistry run at 0.4"):
         quick.run_at("electrochemistry", 0.4)
 
 
-def test_paths(quick):
+def test_paths(quick, quick_transient):
     planar, run = quick.planar_id, quick.run_at("mechanics", 2.0)
     assert quick.run_file("mechanics", planar, run, "interface.csv") == \
         f"results/quick/mechanics/{planar}/{run}/interface.csv"
     files = quick.run_files("electrochemistry", planar, "interface.csv")
     runs = quick.runs("electrochemistry")
     assert files == [quick.run_file("electrochemistry", planar, r, "interface.csv") for r in runs]
-    outputs = quick.solver_outputs("mechanics", "summary.json")
-    assert len(outputs) == 5 * 5 and list(quick.solver_labels("mechanics")) == outputs
-    assert quick.solver_labels("mechanics")[outputs[0]] == {
+    outputs = quick_transient.solver_outputs("mechanics", "summary.json")
+    assert len(outputs) == 5 * 5 and list(quick_transient.solver_labels("mechanics")) == outputs
+    assert quick_transient.solver_labels("mechanics")[outputs[0]] == {
         "geometry": "planar", "channel_width_um": 0.0, "geometry_id": planar,
-        "run_id": next(iter(quick.all_runs("mechanics")))}
-    assert quick.calibration_input(planar) == []  # the calibration reads the planar solve
-    assert quick.calibration_input(quick.geometry_id(50)) == "results/quick/calibration.json"
+        "run_id": next(iter(quick_transient.all_runs("mechanics")))}
+    assert len(quick.solver_outputs("mechanics", "summary.json")) == 5  # steady: one per geometry
+    assert quick_transient.calibration_input(planar) == []  # the calibration reads the planar solve
+    assert quick_transient.calibration_input(quick.geometry_id(50)) == "results/quick/calibration.json"
+    assert quick.calibration_input(quick.geometry_id(50)) == []  # steady stresses do not depend on eps_dot_0
     assert quick.figure_outputs()[-2:] == ["results/quick/figures/unit_cell_3d.png",
                                            "results/quick/figures/unit_cell_3d.pdf"]
 
@@ -129,14 +144,16 @@ def test_unit_cell_3d_beside_its_cross_section(quick, paper):
     assert inputs["grid200_3d_mechanics"] == [] and len(inputs["grid200_electrochemistry_summaries"]) == 8
     render = quick.unit_cell_3d_render_vtu()
     assert render.split("/")[3].startswith("grid200_3d_") and "/i~0.5_T~25_" in render
-    # the paper study solves its 3D cells' mechanics at 1 MPa only
-    assert [run.split("_")[0] for run in paper.unit_cell_3d_runs("mechanics")] == ["P~1"]
-    assert paper.unit_cell_3d_sweep_values("mechanics") == [1e6]
+    # the paper study reports its 3D cells' mechanics at 1 MPa: one steady solve
+    assert [run.split("_")[0] for run in paper.unit_cell_3d_runs("mechanics")] == ["steady"]
+    assert paper.unit_cell_3d_sweep_values("mechanics") == [1e6] and paper.unit_cell_3d_report_pressures() == [1e6]
     assert len(paper.unit_cell_3d_labels()) == 6  # 3 unit cells, each with its 2D cross-section
 
 
-def test_validation_case_at_another_temperature(tmp_path):
+@pytest.mark.parametrize("method", ["transient", "steady"])
+def test_validation_case_at_another_temperature(tmp_path, method):
     config = read_config("config.yaml")
+    config["mechanics"]["method"] = method
     experiments = Path(config["experiments"]["file"]).read_text()
     extra = tmp_path / "experiments.csv"
     extra.write_text(experiments.rstrip("\n") + "\ngrid200,200,0.5,1.0,40,stable,cycling,test,warmer cell\n")
@@ -147,9 +164,13 @@ def test_validation_case_at_another_temperature(tmp_path):
     assert set(cases) == {f"{sweep.planar_id}|25", f"{grid}|25", f"{grid}|40"}
     warm = cases[f"{grid}|40"]
     assert warm["ec"] == sweep.run_files("electrochemistry", grid, "interface.csv", 40)
-    assert all("_T~40_" in path for path in warm["ec"] + warm["me"])
+    assert all("_T~40_" in path for path in warm["ec"])
     assert warm["currents_A_m2"] == sweep.sweep_values("electrochemistry")  # the same currents at 40 °C
-    assert math.isclose(sweep.runs("mechanics", 40)[warm["me"][0].split("/")[-2]]["temperature"], 313.15)
+    if method == "transient":
+        assert all("_T~40_" in path for path in warm["me"])
+        assert math.isclose(sweep.runs("mechanics", 40)[warm["me"][0].split("/")[-2]]["temperature"], 313.15)
+    else:  # the steady stress holds at every temperature
+        assert warm["me"] == cases[f"{grid}|25"]["me"] and warm["pressures_Pa"] == [1e6]
     assert set(sweep.validation_inputs()) == {p for case in cases.values() for p in case["ec"] + case["me"]}
 
 

@@ -11,6 +11,7 @@ rule figure_field_maps:
         pdf=f"{CELLS.figures}/field_maps.pdf",
     params:
         windows_um=CELLS.field_map_windows_um(),  # label -> window, in panel order
+        stress_scale=CELLS.mechanics_stress_scale(),  # figures.pressure_MPa / the solve's pressure
     log:
         f"{RESULTS}/logs/figures/field_maps.log",
     conda:
@@ -40,6 +41,7 @@ rule figure_profiles:
         labels=list(CELLS.geometry_labels()),
         currents_A_m2=CELLS.sweep_values("electrochemistry"),
         pressures_Pa=CELLS.sweep_values("mechanics"),
+        stress_scale=CELLS.mechanics_stress_scale(),  # figures.pressure_MPa / the solve's pressure
         config=CELLS.analysis_config,
     log:
         f"{RESULTS}/logs/figures/profiles.log",
@@ -114,6 +116,7 @@ rule figure_unit_cell_3d:
         cells=CELLS.unit_cell_3d_labels(),  # label -> geometry, channel width, dimension
         currents_A_m2=CELLS.unit_cell_3d_sweep_values("electrochemistry"),
         pressures_Pa=CELLS.unit_cell_3d_sweep_values("mechanics"),
+        report_pressures_Pa=CELLS.unit_cell_3d_report_pressures(),
         config=CELLS.analysis_config,
         current_mA_cm2=CELLS.config["figures"]["current_mA_cm2"],
         pressure_MPa=CELLS.config["figures"]["pressure_MPa"],

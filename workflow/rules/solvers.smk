@@ -1,7 +1,8 @@
 # Finite-element solves per geometry x sweep value. The electrochemistry does not depend on
 # the stack pressure and the mechanics not on the current, so a study needs N_i + N_P solves
-# per geometry (the electrochemistry does not depend on P, nor the mechanics on i). Each solve runs under MPI with
-# solver.mpi_ranks ranks: `mpiexec -n` locally, the executor's launcher on a cluster.
+# per geometry, and N_i + 1 with the steady mechanics (one solve serves every P and T). Each
+# solve runs under MPI with solver.mpi_ranks ranks: `mpiexec -n` locally, the executor's
+# launcher on a cluster.
 
 
 rule electrochemistry:
@@ -34,7 +35,7 @@ rule electrochemistry:
 
 
 rule mechanics:
-    """Li elastic-creep stress under stack pressure on one geometry, integrated to t_eval."""
+    """Li creep stress under stack pressure on one geometry: the steady flow, or the transient to t_eval."""
     input:
         mesh=f"{RESULTS}/geometry/{{geometry}}/mesh.msh",
         facts=f"{RESULTS}/geometry/{{geometry}}/geometry.json",

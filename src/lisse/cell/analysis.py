@@ -40,6 +40,19 @@ def response(ec_paths: list[str], currents_A_m2: list[float], me_paths: list[str
         {float(p): pd.read_csv(path) for p, path in zip(pressures_Pa, me_paths)})
 
 
+STRESS_COLUMNS = ("von_mises_Pa", "hydrostatic_pressure_Pa", "deviatoric_norm_Pa", "normal_traction_Pa",
+                  "tangential_traction_Pa")
+
+
+def mechanics_table(path: str | Path, stress_scale: float = 1.0) -> pd.DataFrame:
+    """A mechanics interface table with its stresses multiplied by ``stress_scale`` (a steady solve
+    moved to another pressure; 1 for a solve at the pressure wanted)."""
+    table = pd.read_csv(path)
+    for column in STRESS_COLUMNS:
+        table[column] *= stress_scale
+    return table
+
+
 def log_grid(low: float, high: float, points_per_decade: int) -> np.ndarray:
     n = max(2, int(round(math.log10(high / low) * points_per_decade)) + 1)
     return np.geomspace(low, high, n)

@@ -154,7 +154,11 @@ def _cross_key_problems(config: dict) -> list[str]:
                         f"geometry.lateral_extent = {g['lateral_extent']!r}: allowed {needed!r} (the pellet slice ends at "
                         "the free rim; a unit cell or periods slice sits inside a wide foil and its edge moves as one)")
     st, pressures = config["stability"], config["mechanics"]["stack_pressures_MPa"]
-    if st["calibrate"] and not min(pressures) <= st["calibration_pressure_MPa"] <= max(pressures):
+    transient = config["mechanics"]["method"] == "transient"  # steady stresses hold at every pressure
+    if not transient and not config["mechanics"]["creep"]:
+        problems.append("config key 'mechanics.creep' = false has no steady creep flow: allowed with "
+                        "mechanics.method = 'transient' (the elastic response)")
+    if transient and st["calibrate"] and not min(pressures) <= st["calibration_pressure_MPa"] <= max(pressures):
         problems.append(f"config key 'stability.calibration_pressure_MPa' = {st['calibration_pressure_MPa']:g} lies outside "
                         f"the solved pressures: allowed {min(pressures):g} to {max(pressures):g} "
                         "(mechanics.stack_pressures_MPa)")
@@ -164,7 +168,7 @@ def _cross_key_problems(config: dict) -> list[str]:
     if fig["current_mA_cm2"] not in config["electrochemistry"]["current_densities_mA_cm2"]:
         problems.append(f"config key 'figures.current_mA_cm2' = {fig['current_mA_cm2']:g} is not solved: allowed one of "
                         f"electrochemistry.current_densities_mA_cm2 = {config['electrochemistry']['current_densities_mA_cm2']}")
-    if fig["pressure_MPa"] not in pressures:
+    if transient and fig["pressure_MPa"] not in pressures:
         problems.append(f"config key 'figures.pressure_MPa' = {fig['pressure_MPa']:g} is not solved: allowed one of "
                         f"mechanics.stack_pressures_MPa = {pressures}")
     for key in ("current_range_mA_cm2", "pressure_range_MPa"):
@@ -259,22 +263,40 @@ def _electrochemistry_runs_at(ec: dict, temperature: float) -> dict[str, dict]:
             for i in ec["current_densities_mA_cm2"]}
 
 
-def mechanics_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
-    """One run per stack pressure and temperature (the study's and any experiment's).
+# The pressure a steady-creep solve is made at: its stresses are sigma / P in MPa per MPa, and
+# every other pressure is a multiple of them (lisse.cell.mechanics.steady)
+STEADY_SOLVE_PRESSURE_MPA = 1.0
 
-    At t_eval the Li under the lands is in steady Norton flow, whose stress does not depend on
-    eps_dot_0, but the Li in the channels sits on a relaxation tail whose stress does
-    (sigma ~ (E eps_dot_0 t)^(-1/(n-1))), so each temperature needs its own solve.  The id
-    names P and T and digests the rest.
+
+def mechanics_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
+    """The mechanics solves of each geometry.
+
+    ``method: steady`` (default): one run.  The steady flow's stress is proportional to P and
+    independent of eps_dot_0, hence of the temperature, so it is solved once, at
+    :data:`STEADY_SOLVE_PRESSURE_MPA` and the creep law's reference temperature (where its
+    velocities are reported); its id digests what the stress depends on.
+
+    ``method: transient``: one run per stack pressure and temperature (the study's and any
+    experiment's).  At t_eval the Li in the 2D channels sits on a relaxation tail whose stress
+    depends on eps_dot_0 (sigma ~ (E eps_dot_0 t)^(-1/(n-1))), so each temperature needs its own
+    solve.  The id names P and T and digests the rest.
     """
+    me = config["mechanics"]
+    if me["method"] == "steady":
+        steady = {"method": "steady", **creep_law_from_config(me), "lateral_condition": me["lateral_condition"]}
+        steady["temperature"] = steady["reference_temperature"]
+        shape = {key: steady[key] for key in ("method", "creep_exponent", "lateral_condition")}
+        return {f"steady_{_digest(shape, me['petsc_options'])}":
+                {"stack_pressure": STEADY_SOLVE_PRESSURE_MPA * 1e6, **steady, "petsc_options": dict(me["petsc_options"])}}
     runs = {}
     for temperature in sorted({config["temperature_C"], *temperatures_C}):
-        runs.update(_mechanics_runs_at(config["mechanics"], temperature))
+        runs.update(_mechanics_runs_at(me, temperature))
     return runs
 
 
 def _mechanics_runs_at(me: dict, temperature: float) -> dict[str, dict]:
     common = {
+        "method": "transient",
         "temperature": kelvin(temperature),
         "youngs_modulus": me["youngs_modulus_GPa"] * 1e9,
         "poisson_ratio": me["poisson_ratio"],

@@ -135,8 +135,16 @@ class CellSweep:
         """The ``--parameters`` of one solve (SI)."""
         return json.dumps(self.all_runs(solver)[run])
 
+    @property
+    def steady_mechanics(self) -> bool:
+        """Whether the mechanics is the steady creep flow: one run per geometry serves every P and T."""
+        return self.config["mechanics"]["method"] == "steady"
+
     def runs(self, solver: str, temperature_C: float | None = None) -> dict[str, dict]:
-        """Runs of a solver at one temperature (default: the study's), in sweep order."""
+        """Runs of a solver at one temperature (default: the study's), in sweep order (the steady
+        mechanics' one run at every temperature)."""
+        if solver == "mechanics" and self.steady_mechanics:
+            return dict(self.all_runs(solver))
         temperature = kelvin(self.config["temperature_C"] if temperature_C is None else temperature_C)
         chosen = {run: p for run, p in self.all_runs(solver).items() if same_value(p["temperature"], temperature)}
         return dict(sorted(chosen.items(), key=lambda item: item[1][SWEPT_PARAMETER[solver]]))
@@ -146,7 +154,10 @@ class CellSweep:
         return [p[SWEPT_PARAMETER[solver]] for p in self.runs(solver, temperature_C).values()]
 
     def run_at(self, solver: str, value: float) -> str:
-        """Id of the study-temperature run at a configured current (mA/cm²) or pressure (MPa)."""
+        """Id of the study-temperature run at a configured current (mA/cm²) or pressure (MPa); for the
+        steady mechanics, its one run (which holds every pressure)."""
+        if solver == "mechanics" and self.steady_mechanics:
+            return next(iter(self.all_runs(solver)))
         target = to_si(solver, value)
         for run, p in self.runs(solver).items():
             if same_value(p[SWEPT_PARAMETER[solver]], target):
@@ -170,9 +181,10 @@ class CellSweep:
                 for geometry, case in self.study.geometries.items() for run in self.all_runs(solver)}
 
     def calibration_input(self, geometry: str) -> list[str] | str:
-        """Grid mechanics uses the calibrated eps_dot_0 (the planar solve, which the calibration
-        reads, does not depend on it: its Li is in steady flow at t_eval)."""
-        if self.config["stability"]["calibrate"] and geometry != self.planar_id:
+        """The transient grid mechanics uses the calibrated eps_dot_0 (the planar solve, which the
+        calibration reads, does not depend on it: its Li is in steady flow at t_eval); the steady
+        mechanics depends on it nowhere."""
+        if self.config["stability"]["calibrate"] and geometry != self.planar_id and not self.steady_mechanics:
             return f"{self.results}/calibration.json"
         return []
 
@@ -239,12 +251,25 @@ class CellSweep:
 
     def unit_cell_3d_runs(self, solver: str) -> list[str]:
         """Every current of the study for the electrochemistry; the pressures of
-        unit_cell_3d.stack_pressures_MPa for the mechanics (in sweep order)."""
+        unit_cell_3d.stack_pressures_MPa for the mechanics (in sweep order; steady: its one run
+        if any pressure is asked for)."""
         if solver == "electrochemistry":
             return list(self.runs(solver))
+        if self.steady_mechanics:
+            return list(self.runs(solver)) if self.config["unit_cell_3d"]["stack_pressures_MPa"] else []
         return [run for run in self.runs(solver) if any(
             same_value(self.all_runs(solver)[run]["stack_pressure"], pascal(P))
             for P in self.config["unit_cell_3d"]["stack_pressures_MPa"])]
+
+    def unit_cell_3d_report_pressures(self) -> list[float]:
+        """P (Pa) of unit_cell_3d.stack_pressures_MPa: where the 3D table reports the criterion."""
+        return [pascal(P) for P in sorted(self.config["unit_cell_3d"]["stack_pressures_MPa"])]
+
+    def mechanics_stress_scale(self) -> float:
+        """figures.pressure_MPa over the pressure of the figures' mechanics run: the factor on its
+        stresses (1 for the transient, whose figure run is at that pressure)."""
+        solved = self.all_runs("mechanics")[self.figure_run("mechanics")]["stack_pressure"]
+        return pascal(self.config["figures"]["pressure_MPa"]) / solved
 
     def unit_cell_3d_sweep_values(self, solver: str) -> list[float]:
         """i_app (A/m²) or P (Pa) of each run of :meth:`unit_cell_3d_runs`."""

@@ -91,8 +91,8 @@ from lisse.cell.mechanics.parameters import (
     MechanicsParameters,
     planar_von_mises,
 )
-from lisse.cell.mechanics.sampling import INTERFACE_COLUMNS, INTERFACE_COLUMNS_3D
 from lisse.cell.mechanics.run import run_mechanics
+from lisse.cell.mechanics.sampling import INTERFACE_COLUMNS, INTERFACE_COLUMNS_3D
 from lisse.cell.mechanics.solve import MechanicsResult, solve_mechanics
 from lisse.cell.mechanics.steady import SteadyCreepConvergenceError, SteadyMechanicsResult, solve_steady_creep
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dolfinx_solver  # noqa: F401  (must precede dolfinx/petsc4py: sets up PETSc)

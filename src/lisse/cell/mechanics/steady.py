@@ -60,12 +60,10 @@ from lisse.cell.mechanics.forms import normal_component, stress_tensor_3d
 from lisse.cell.mechanics.parameters import MechanicsConvergenceError, MechanicsParameters, planar_von_mises
 from lisse.cell.mechanics.sampling import InterfaceSampler
 from lisse.cell.mechanics.solve import InterfaceStatistics
-from lisse.cell.mesh import load_cell_body
 from lisse.core import newton
 from lisse.core.bordered import BorderedSystem
 from lisse.core.mesh import Body, assemble_scalar, averaged_boundary_normal, write_vtu
 from lisse.core.newton import NewtonSettings
-from lisse.core.outputs import write_outputs
 from lisse.core.quadrature import QuadraturePoints
 from lisse.core.solvers import DIRECT_SOLVER, linear_solver
 from lisse.core.stepping import StepOutcome

@@ -123,14 +123,18 @@ class InterfaceResponse:
 
     Between solved values, i_loc(s)/i_app is interpolated linearly in log(i_app) and
     sigma_e(s)/P linearly in log(P); outside, the nearest solved normalised profile
-    is held and the result is flagged ``extrapolated``.
+    is held and the result is flagged ``extrapolated``.  Steady-creep mechanics tables (no
+    ``time_s`` column) hold sigma_e / P for every pressure (the steady flow scales exactly,
+    :mod:`lisse.cell.mechanics.steady`): one such table serves any P, never extrapolated.
 
     A 3D interface (tables with ``area_m2`` instead of ``s_m``) is held at the quadrature
     points both solvers sample, each with its area; ``s`` is then None and every fraction
     and mean is area-weighted (:func:`area_stability_metrics`).
     """
 
-    def __init__(self, s, segments, currents, current_profiles, pressures, stress_profiles, area=None):
+    def __init__(self, s, segments, currents, current_profiles, pressures, stress_profiles, area=None,
+                 stress_proportional_to_pressure: bool = False):
+        self.stress_proportional_to_pressure = stress_proportional_to_pressure
         self.area = None if area is None else np.asarray(area, dtype=float)
         self.s = None if self.area is not None else np.asarray(s, dtype=float)
         self.segments = np.asarray(segments).astype(str)
@@ -158,16 +162,20 @@ class InterfaceResponse:
                     time_s: float | None = None) -> InterfaceResponse:
         """Build from {i_app (A/m²): electrochemistry interface table} and {P (Pa): mechanics interface table}.
 
-        Mechanics rows are taken at ``time_s`` (default: each table's largest time, t_eval).
+        Mechanics rows are taken at ``time_s`` (default: each table's largest time, t_eval); steady
+        tables (no ``time_s``) have one row per point and scale exactly with P.
         """
         if not electrochemistry or not mechanics:
             raise ValueError("need at least one electrochemistry and one mechanics table")
+        steady = ["time_s" not in table for table in mechanics.values()]
+        if any(steady) and not all(steady):
+            raise ValueError("the mechanics tables mix steady and transient solves of one geometry")
         currents = np.array(sorted(electrochemistry), dtype=float)
         pressures = np.array(sorted(mechanics), dtype=float)
         ec_tables = [electrochemistry[i] for i in sorted(electrochemistry)]
         me_tables = [_rows_at_time(mechanics[p], time_s) for p in sorted(mechanics)]
         if "area_m2" in ec_tables[0]:
-            return cls._from_point_tables(currents, ec_tables, pressures, me_tables)
+            return cls._from_point_tables(currents, ec_tables, pressures, me_tables, all(steady))
         samples = ([(t["s_m"].to_numpy(float), t["current_density_A_m2"].to_numpy(float)) for t in ec_tables]
                    + [(t["s_m"].to_numpy(float), t["von_mises_Pa"].to_numpy(float)) for t in me_tables])
         s_lo = max(s.min() for s, _ in samples)
@@ -180,10 +188,10 @@ class InterfaceResponse:
         s = labelled["s_m"].to_numpy(float)
         profiles = [np.interp(s, *_merge_duplicate_points(s_k, v_k)) for s_k, v_k in samples]
         return cls(s, labelled["segment"].to_numpy(str), currents, np.array(profiles[:len(currents)]),
-                   pressures, np.array(profiles[len(currents):]))
+                   pressures, np.array(profiles[len(currents):]), stress_proportional_to_pressure=all(steady))
 
     @classmethod
-    def _from_point_tables(cls, currents, ec_tables, pressures, me_tables) -> InterfaceResponse:
+    def _from_point_tables(cls, currents, ec_tables, pressures, me_tables, steady: bool) -> InterfaceResponse:
         """3D: every table samples the same quadrature points of the (conforming) interface facets."""
         def keyed(table, column):
             key = pd.MultiIndex.from_arrays([np.round(table[c].to_numpy(float) / POINT_MATCH_TOLERANCE_M).astype(np.int64)
@@ -202,7 +210,8 @@ class InterfaceResponse:
                                  f"{len(reference)}): the electrochemistry and mechanics need the same mesh")
             columns.append(frame[column].reindex(reference.index).to_numpy(float))
         return cls(None, reference["segment"].to_numpy(str), currents, np.array(columns[:len(currents)]),
-                   pressures, np.array(columns[len(currents):]), area=reference["area_m2"].to_numpy(float))
+                   pressures, np.array(columns[len(currents):]), area=reference["area_m2"].to_numpy(float),
+                   stress_proportional_to_pressure=steady)
 
     @property
     def interface_length(self) -> float:
@@ -215,9 +224,11 @@ class InterfaceResponse:
         return _fraction_and_mean(self.s, log_ratio)
 
     def extrapolated(self, i_app, P):
-        """True where i_app or P lies outside the solved range."""
-        return (_log_interpolation_weights(self.currents, i_app)[3]
-                | _log_interpolation_weights(self.pressures, P)[3])
+        """True where i_app, or P unless the stress is proportional to it, lies outside the solved range."""
+        outside = _log_interpolation_weights(self.currents, i_app)[3]
+        if self.stress_proportional_to_pressure:
+            return outside | np.zeros(np.shape(P), dtype=bool)  # broadcast like the pressures
+        return outside | _log_interpolation_weights(self.pressures, P)[3]
 
     def local_current_density(self, i_app):
         """i_loc(s) in A/m² at each i_app (rows for an array of currents)."""
@@ -327,7 +338,12 @@ class InterfaceResponse:
 
 
 def _rows_at_time(table: pd.DataFrame, time_s: float | None) -> pd.DataFrame:
-    """Rows of a mechanics table at ``time_s`` (default: the largest time, t_eval), sorted by s (2D)."""
+    """Rows of a mechanics table at ``time_s`` (default: the largest time, t_eval), sorted by s (2D);
+    a steady table's rows as they are (sorted)."""
+    if "time_s" not in table:
+        if time_s is not None:
+            raise ValueError(f"a steady mechanics table has no time; asked for t = {time_s} s")
+        return table.sort_values("s_m", kind="stable") if "s_m" in table else table
     times = table["time_s"].to_numpy(float)
     target = times.max() if time_s is None else float(time_s)
     rows = table[np.isclose(times, target, rtol=1e-9, atol=0.0)]
