@@ -27,6 +27,10 @@ Sections:
 4. sweep -- N_i currents x N_P pressures on the 2D 200 um grid: N_i + N_P solves (what the
    workflow does) against N_i x N_P (electrochemistry + mechanics) pairs (what a coupled
    design needs), each design in one process.
+5. steady -- the steady-creep mechanics (one solve per geometry) against the transient to
+   1 h (one per pressure) on the same mesh, 1 rank: 2D planar and 200 um grid, the 3D 200 um
+   cell at the default mesh, and (steady only, unless --transient-large) the 3D 400 um cell at
+   the default mesh and the 3D 200 um cell at the paper's mesh; seconds per 1e4 DOFs.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ from _common import (
     study_geometry,
 )
 
-SECTIONS = ("geometry", "ranks", "workflow", "sweep")
+SECTIONS = ("geometry", "ranks", "workflow", "sweep", "steady")
 EC_CURRENT = 5.0  # A/m² (0.5 mA/cm², the figures' operating point)
 ME_PRESSURE = 1.0e6  # Pa
 EC_3D_MIN_DOFS = 1_000_000
@@ -136,6 +140,8 @@ class Bench:
                                  MeshSizing(20 * UM, 1.3, 80 * UM, 1), None),
             "grid200_3d_large": (200, 3, MeshSizing(5 * UM, 1.3, 20 * UM, 3) if quick else  # ~1.5e5 EC DOFs
                                  MeshSizing(1.5 * UM, 1.3, 6 * UM, 3), None if quick else EC_3D_MIN_DOFS),  # ~1.2e6
+            "grid400_3d": (400, 3, config_sizing("config", "unit_cell_3d"), None),
+            "grid200_3d_paper": (200, 3, config_sizing("paper", "unit_cell_3d"), None),
         }
         self.files: dict[str, dict] = {}
         self.failed: dict[str, str] = {}
@@ -167,17 +173,18 @@ class Bench:
         self.files[name] = {**files, "sizing": sizing, "dimension": dimension, "ec_dofs_counted": dofs}
         return self.files[name]
 
-    def warm_up(self, name: str, kind: str) -> str | None:
-        """One unmeasured solve per geometry, dimension and kind (mechanics: one time step), so the
-        measured solves load their forms from the FFCx cache instead of compiling them.  Returns
-        why it failed (None if it did not): that kind is then not measured on that geometry."""
+    def warm_up(self, name: str, kind: str, method: str = "steady") -> str | None:
+        """One unmeasured solve per geometry, dimension, kind and mechanics method (transient: one
+        time step), so the measured solves load their forms from the FFCx cache instead of
+        compiling them.  Returns why it failed (None if it did not): that kind is then not measured
+        on that geometry."""
         width, dimension = self.meshes[name][:2]
-        key = (width, dimension, kind)
+        key = (min(width, 200), dimension, kind, method)  # the forms do not depend on the width
         if key not in self.warm:
             smallest = {(0, 2): "planar", (200, 2): "grid200", (200, 3): "grid200_3d_small"}[key[:2]]
             files = self.mesh(smallest)
             parameters = ({"applied_current_density": EC_CURRENT} if kind == "electrochemistry" else
-                          {"stack_pressure": ME_PRESSURE, "t_eval": 1e-3, "output_times": []})
+                          {"stack_pressure": ME_PRESSURE, "method": method, "t_eval": 1e-3, "output_times": []})
             say(f"warm-up: {kind} on {smallest}")
             try:
                 spawn([solve(kind, files, parameters)], timeout=self.timeout)
@@ -193,7 +200,7 @@ class Bench:
         one = solve(kind, files, parameters, petsc_options)
         key = json.dumps([one, ranks], sort_keys=True)
         if key not in self.memo:
-            failed_warm_up = self.warm_up(name, kind)
+            failed_warm_up = self.warm_up(name, kind, parameters.get("method", "steady"))
             if failed_warm_up:
                 raise SolveFailed(failed_warm_up)
             say(f"{kind} on {name}, {ranks} rank(s) ...")
@@ -212,7 +219,7 @@ class Bench:
 
 
 def solver_seconds(kind: str, summary: dict) -> float:
-    """The time a table reports: electrochemistry = initial guess + Newton; mechanics = to t_eval."""
+    """The time a table reports: electrochemistry = initial guess + Newton; mechanics = the whole solve."""
     return summary["solve_time_s"] if kind == "electrochemistry" else summary["wall_time_s"]
 
 
@@ -266,12 +273,13 @@ def section_geometry(bench: Bench, context: str) -> str:
             both(lambda r: r[1]["rss_MB"], ".0f"), both(lambda r: r[1]["ranks"]), "; ".join(notes) or "",
         ])
     header = ["geometry", "dim", "mesh: interface / max element (µm), elements per fillet", "meshing (s)",
-              "cells SSE / Li", "EC DOFs", "EC solve (s)", "ME DOFs", "ME to t_eval (s)", "Newton its EC / ME",
+              "cells SSE / Li", "EC DOFs", "EC solve (s)", "ME DOFs", "ME solve (s)", "Newton its EC / ME",
               "peak RSS MB EC / ME", "ranks EC / ME", "notes"]
     return "\n\n".join([
         "### 1. Cost per geometry and dimension",
         f"*EC: steady Butler–Volmer electrochemistry (P2) at {EC_CURRENT / 10:g} mA/cm², solve = linearised initial "
-        f"guess + Newton; ME: Li elastic-creep mechanics (P2) at {ME_PRESSURE / 1e6:g} MPa from t = 0 to t_eval = 1 h, "
+        f"guess + Newton; ME: Li steady-creep mechanics (Taylor-Hood, the workflow's default; section 5 has the "
+        f"transient) at {ME_PRESSURE / 1e6:g} MPa, "
         "whole solve (set-up, time stepping, post-processing).  One fresh `mpiexec` process per solve, warm FFCx "
         f"cache; a solve killed after --timeout = {bench.timeout:.0f} s shows n/a; peak RSS summed over ranks; "
         "meshing (Gmsh, both bodies) timed apart.  2D mesh and small 3D mesh = `mesh` and `unit_cell_3d` of "
@@ -313,7 +321,7 @@ def section_ranks(bench: Bench, context: str) -> str:
               "peak RSS MB, sum over ranks 1 / 2 (largest rank)", "linear solver"]
     return "\n\n".join([
         f"### 2. Speed-up, 1 vs {bench.ranks} ranks",
-        f"*Time as in section 1 (EC: initial guess + Newton; ME: whole solve to t_eval = 1 h); driver call = the "
+        f"*Time as in section 1 (EC: initial guess + Newton; ME: whole steady solve); driver call = the "
         "workflow's `run_*` function, which adds reading and distributing the mesh (rank 0 reads) and writing the "
         f"interface table.  Same warm cache; {bench.ranks} ranks share the machine's cores with anything else "
         f"running.  {context}.*",
@@ -428,13 +436,14 @@ def section_sweep(bench: Bench, context: str) -> str:
     name = "grid200"
     try:
         files = bench.mesh(name)
-        failed_warm_up = bench.warm_up(name, "electrochemistry") or bench.warm_up(name, "mechanics")
+        failed_warm_up = bench.warm_up(name, "electrochemistry") or bench.warm_up(name, "mechanics", "transient")
         if failed_warm_up:
             raise SolveFailed(failed_warm_up)
     except SolveFailed as error:
         return f"### 4. Sweep cost\n\nn/a ({error.reason})"
     ec = [solve("electrochemistry", files, {"applied_current_density": i * 10.0}) for i in currents_mA_cm2]
-    me = [solve("mechanics", files, {"stack_pressure": p * 1e6}) for p in pressures_MPa]
+    # the transient mechanics: one solve per pressure (the steady one needs one for all, section 5)
+    me = [solve("mechanics", files, {"stack_pressure": p * 1e6, "method": "transient"}) for p in pressures_MPa]
     designs = {"decoupled (N_i EC + N_P ME)": ec + me,
                "brute force (N_i x N_P pairs of EC + ME)": [s for e in ec for m in me for s in (e, m)]}
     table, loops = [], {}
@@ -470,6 +479,55 @@ def section_sweep(bench: Bench, context: str) -> str:
     ])
 
 
+# --------------------------------------------------------------------------------------
+# 5. steady against transient mechanics
+# --------------------------------------------------------------------------------------
+
+
+def section_steady(bench: Bench, context: str) -> str:
+    rows = [("planar", "planar", True), ("grid 200 µm", "grid200", True),
+            ("grid 200 µm unit cell, default mesh", "grid200_3d_small", True),
+            ("grid 400 µm unit cell, default mesh", "grid400_3d", bench.transient_large),
+            ("grid 200 µm unit cell, paper mesh", "grid200_3d_paper", bench.transient_large)]
+    if bench.quick:
+        rows = rows[:2]
+    table = []
+    for label, name, with_transient in rows:
+        results, notes = {}, []
+        for method in ("steady", "transient") if with_transient else ("steady",):
+            try:
+                report = bench.run(name, "mechanics", {"stack_pressure": ME_PRESSURE, "method": method})
+                results[method] = (report["solves"][0]["summary"], report)
+            except SolveFailed as error:
+                notes.append(f"{method} n/a ({error.reason})")
+        if not with_transient:
+            notes.append("transient not run (--transient-large)")
+        steady, transient = results.get("steady"), results.get("transient")
+        dimension = bench.meshes[name][1]
+        ratio = transient[0]["wall_time_s"] / steady[0]["wall_time_s"] if steady and transient else None
+        per_dof = steady[0]["wall_time_s"] / steady[0]["dofs"] * 1e4 if steady else None
+        table.append([
+            label, f"{dimension}D", sizing_label(bench.files[name]["sizing"]) if name in bench.files else "n/a",
+            fmt(steady[0]["dofs"] if steady else None), fmt(steady[0]["wall_time_s"] if steady else None, ".1f"),
+            fmt(steady[0]["newton_iterations"] if steady else None), fmt(per_dof, ".2f"),
+            fmt(steady[1]["rss_MB"] if steady else None, ".0f"),
+            fmt(transient[0]["dofs"] if transient else None), fmt(transient[0]["wall_time_s"] if transient else None,
+                                                                 ".1f"),
+            fmt(ratio, ".1f"), "; ".join(notes)])
+    header = ["geometry", "dim", "mesh: interface / max element (µm), elements per fillet", "steady DOFs",
+              "steady solve (s)", "steady Newton its", "steady s per 1e4 DOFs", "steady peak RSS MB",
+              "transient DOFs", "transient to 1 h (s)", "transient / steady", "notes"]
+    return "\n\n".join([
+        "### 5. Steady creep against the creep transient",
+        f"*ME at {ME_PRESSURE / 1e6:g} MPa, 1 rank, whole solve (set-up, solve, post-processing), one fresh "
+        "`mpiexec` process each, warm FFCx cache.  Steady: Taylor-Hood velocity-pressure (DOFs incl. the "
+        "pressure), continuation in n; its one solve serves every pressure and temperature.  Transient: P2 "
+        "displacement from t = 0 to 1 h, one solve per pressure (and per temperature), so a study of N_P "
+        f"pressures costs N_P times the transient column.  {context}.*",
+        markdown_table(header, table),
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller meshes and sweeps; a few minutes")
@@ -479,6 +537,8 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, default=2, help="ranks of the parallel runs (default 2)")
     parser.add_argument("--mechanics-3d-large", action="store_true",
                         help="also solve the mechanics on the large 3D mesh (skipped by default)")
+    parser.add_argument("--transient-large", action="store_true",
+                        help="section steady: also run the transient on the 400 um and paper-mesh 3D cells (~1 h each)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds after which one solve (or warm-up) is killed and shown as n/a "
                              "(default 1800, 120 with --quick)")
@@ -494,8 +554,9 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     timeout = args.timeout or (120.0 if args.quick else 1800.0)  # the 3D creep transient takes ~15 min
     bench = Bench(workdir, args.quick, args.ranks, args.mechanics_3d_large, timeout)
+    bench.transient_large = args.transient_large
     functions = {"geometry": section_geometry, "ranks": section_ranks, "workflow": section_workflow,
-                 "sweep": section_sweep}
+                 "sweep": section_sweep, "steady": section_steady}
     parts, durations = [f"## lisse benchmarks ({'quick' if args.quick else 'full'})"], []
     for section in SECTIONS:
         if section not in sections:
