@@ -71,7 +71,8 @@ def test_calibration_hits_its_target_and_is_recorded(workflow_run):
     assert provenance["git_commit"] and provenance["versions"]["dolfinx"].startswith("0.11")
     config = yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())
     n_geometries = 1 + len(config["geometry"]["channel_widths_um"])
-    sweeps = len(config["electrochemistry"]["current_densities_mA_cm2"]) + len(config["mechanics"]["stack_pressures_MPa"])
+    mechanics = 1 if config["mechanics"].get("method", "steady") == "steady" else len(config["mechanics"]["stack_pressures_MPa"])
+    sweeps = len(config["electrochemistry"]["current_densities_mA_cm2"]) + mechanics  # steady: one solve for every P
     assert provenance["solves"] == n_geometries * sweeps
 
 
