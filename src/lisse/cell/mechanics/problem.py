@@ -72,15 +72,45 @@ DIRECT_SOLVER_MAX_DOFS_3D = 400_000
 
 
 
-def uniform_edge_field(V: fem.FunctionSpace, component: int) -> fem.Function:
-    """psi = x_c / max(x_c) e_c: the displacement of a uniform edge normal to axis ``component``
-    moving by 1, spread linearly from the mirror plane x_c = 0."""
-    mesh = V.mesh
+def uniform_edge_field(space: fem.FunctionSpace, component: int, motion: int | None = None) -> fem.Function:
+    """psi = x_c / max(x_c) e_c: the motion of a uniform edge normal to axis ``component`` moving by 1,
+    spread linearly from the mirror plane x_c = 0.  ``motion``: the sub-space holding the
+    displacement (velocity) in a mixed space, the rest of psi zero; None if ``space`` is that field's."""
+    mesh = space.mesh
     extent = mesh.comm.allreduce(float(mesh.geometry.x[:, component].max(initial=-np.inf)), op=MPI.MAX)
-    psi = fem.Function(V)
-    psi.interpolate(lambda x: np.vstack([x[component] / extent if k == component else np.zeros_like(x[0])
-                                         for k in range(mesh.geometry.dim)]))
+    V, to_space = (space, None) if motion is None else space.sub(motion).collapse()
+    field = fem.Function(V)
+    field.interpolate(lambda x: np.vstack([x[component] / extent if k == component else np.zeros_like(x[0])
+                                           for k in range(mesh.geometry.dim)]))
+    if to_space is None:
+        return field
+    psi = fem.Function(space)
+    psi.x.array[to_space] = field.x.array
     return psi
+
+
+def lateral_constraints(body: Body, params: MechanicsParameters, space: fem.FunctionSpace, motion: int | None = None):
+    """Dirichlet conditions on the increments and the uniform-edge border fields.
+
+    Mirror planes: zero normal motion on li_left (and li_front in 3D).  Each uniform edge
+    (li_right; li_back in 3D unless it is a mirror) has zero normal motion of the field part and a
+    border field psi_j = x_c / x_c,max e_c.  Returns (all conditions, those of the edges, borders).
+    """
+    tdim = body.mesh.topology.dim
+    mirrors = [("li_left", 0)] + ([("li_front", 2)] if tdim == 3 else [])
+    edges = []  # (facet group, component) of each uniform edge
+    if params.lateral_condition == "uniform_edge":
+        edges.append(("li_right", 0))
+    if tdim == 3:
+        (edges if params.back_condition == "uniform_edge" else mirrors).append(("li_back", 2))
+    moving = space if motion is None else space.sub(motion)
+    bcs = []
+    for name, component in mirrors + edges:
+        if name not in body.facet_groups:
+            raise KeyError(f"the Li body lacks the {name} facet group; it has {sorted(body.facet_groups)}")
+        dofs = fem.locate_dofs_topological(moving.sub(component), tdim - 1, body.facets(name))
+        bcs.append(fem.dirichletbc(0.0, dofs, moving.sub(component)))
+    return bcs, bcs[len(mirrors):], [uniform_edge_field(space, component, motion) for _, component in edges]
 
 
 class LiCreepProblem:
@@ -101,7 +131,7 @@ class LiCreepProblem:
         self.pressure = fem.Constant(mesh, float(params.stack_pressure))
         self.gap = fem.Constant(mesh, 0.0)  # g = -delta(t)
         residual, jacobian = self._weak_form()
-        self.bcs, self.edge_bcs, borders = self._constraints()
+        self.bcs, self.edge_bcs, borders = lateral_constraints(body, params, self.V)
         n_dofs = self.V.dofmap.index_map.size_global * self.V.dofmap.index_map_bs
         use_direct = tdim == 2 or n_dofs <= DIRECT_SOLVER_MAX_DOFS_3D
         self.petsc_options = linear_options(dict(petsc_options or {}), DIRECT_SOLVER, ITERATIVE_SOLVER, use_direct)
@@ -192,28 +222,6 @@ class LiCreepProblem:
             + penalty * ufl.dot(du, nu) * ufl.dot(v, nu) * ds_contact
         )
         return residual, jacobian
-
-    def _constraints(self):
-        """Dirichlet conditions on the increments and the uniform-edge border fields.
-
-        Mirror planes: u_x = 0 on li_left (and u_z = 0 on li_front in 3D).  Each uniform edge
-        (li_right; li_back in 3D unless it is a mirror) has w = 0 normal to it and a border
-        field psi_j = x_c / x_c,max e_c.
-        """
-        body, V, fdim = self.body, self.V, self.tdim - 1
-        mirrors = [("li_left", 0)] + ([("li_front", 2)] if self.tdim == 3 else [])
-        edges = []  # (facet group, displacement component) of each uniform edge
-        if self.params.lateral_condition == "uniform_edge":
-            edges.append(("li_right", 0))
-        if self.tdim == 3:
-            (edges if self.params.back_condition == "uniform_edge" else mirrors).append(("li_back", 2))
-        bcs = []
-        for name, component in mirrors + edges:
-            if name not in body.facet_groups:
-                raise KeyError(f"the Li body lacks the {name} facet group; it has {sorted(body.facet_groups)}")
-            dofs = fem.locate_dofs_topological(V.sub(component), fdim, body.facets(name))
-            bcs.append(fem.dirichletbc(0.0, dofs, V.sub(component)))
-        return bcs, bcs[len(mirrors):], [uniform_edge_field(V, component) for _, component in edges]
 
     def stress_derivative(self, du):
         """Exact directional derivative of the DG1 stress field, in-plane Mandel components.

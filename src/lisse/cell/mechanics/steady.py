@@ -58,6 +58,7 @@ from mpi4py import MPI
 from lisse.cell.interface import InterfaceProfile
 from lisse.cell.mechanics.forms import normal_component, stress_tensor_3d
 from lisse.cell.mechanics.parameters import MechanicsConvergenceError, MechanicsParameters, planar_von_mises
+from lisse.cell.mechanics.problem import lateral_constraints
 from lisse.cell.mechanics.sampling import InterfaceSampler
 from lisse.cell.mechanics.solve import InterfaceStatistics
 from lisse.core import newton
@@ -107,19 +108,6 @@ def in_plane(tensor, tdim: int):
     return tensor if tdim == 3 else ufl.as_tensor([[tensor[0, 0], tensor[0, 1]], [tensor[1, 0], tensor[1, 1]]])
 
 
-def uniform_edge_field(W: fem.FunctionSpace, component: int) -> fem.Function:
-    """psi = (x_c / max(x_c)) e_c in the velocity part of W (zero pressure): a uniform edge moving at unit speed."""
-    mesh = W.mesh
-    extent = mesh.comm.allreduce(float(mesh.geometry.x[:, component].max(initial=-np.inf)), op=MPI.MAX)
-    V, to_mixed = W.sub(0).collapse()
-    velocity = fem.Function(V)
-    velocity.interpolate(lambda x: np.vstack([x[component] / extent if k == component else np.zeros_like(x[0])
-                                              for k in range(mesh.geometry.dim)]))
-    psi = fem.Function(W)
-    psi.x.array[to_mixed] = velocity.x.array
-    return psi
-
-
 class SteadyCreepProblem:
     """The Li as a power-law fluid on the rigid SSE: Taylor-Hood spaces, weak form, constraints, Newton."""
 
@@ -140,7 +128,7 @@ class SteadyCreepProblem:
         self.rest_rate = fem.Constant(mesh, params.rest_strain_rate)
         residual = self._weak_form()
         jacobian = ufl.derivative(residual, self.solution, ufl.TrialFunction(self.W))
-        self.bcs, self.edge_bcs, borders = self._constraints()
+        self.bcs, self.edge_bcs, borders = lateral_constraints(body, params, self.W, motion=0)
         options = {**DIRECT_SOLVER, **(petsc_options or {})}
         self.petsc_options = options
         self.ksp = linear_solver(self.comm, prefix, options)
@@ -179,25 +167,6 @@ class SteadyCreepProblem:
             - normal_component(self.sigma, nu) * ufl.dot(w, nu) * ds_contact
             + penalty * ufl.dot(v, nu) * ufl.dot(w, nu) * ds_contact
         )
-
-    def _constraints(self):
-        """Mirror planes (v_x = 0 on li_left, v_z = 0 on li_front in 3D) and uniform edges (li_right,
-        li_back in 3D unless a mirror): zero normal velocity of the field part, one border unknown each."""
-        body, params, fdim = self.body, self.params, self.tdim - 1
-        mirrors = [("li_left", 0)] + ([("li_front", 2)] if self.tdim == 3 else [])
-        edges = []
-        if params.lateral_condition == "uniform_edge":
-            edges.append(("li_right", 0))
-        if self.tdim == 3:
-            (edges if params.back_condition == "uniform_edge" else mirrors).append(("li_back", 2))
-        velocity = self.W.sub(0)
-        bcs = []
-        for name, component in mirrors + edges:
-            if name not in body.facet_groups:
-                raise KeyError(f"the Li body lacks the {name} facet group; it has {sorted(body.facet_groups)}")
-            dofs = fem.locate_dofs_topological(velocity.sub(component), fdim, body.facets(name))
-            bcs.append(fem.dirichletbc(0.0, dofs, velocity.sub(component)))
-        return bcs, bcs[len(mirrors):], [uniform_edge_field(self.W, component) for _, component in edges]
 
     def _stress_points(self) -> None:
         """The stress (units of P) at the degree-2 Gauss points, stored as the DG1 field through them,
