@@ -89,6 +89,16 @@ def uniform_edge_field(space: fem.FunctionSpace, component: int, motion: int | N
     return psi
 
 
+def contact_normal(body: Body, segments: list[str], choice: str):
+    """nu of the contact constraint, outward from the Li into the SSE (n = -nu): the vertex-averaged
+    facet normal, normalised between vertices ("averaged", continuous along the interface; returned
+    also as its P1 field for sampling), or the facets' own ("facet"; field None)."""
+    if choice == "averaged":
+        averaged = averaged_boundary_normal(body, segments)
+        return averaged, averaged / ufl.sqrt(ufl.dot(averaged, averaged))
+    return None, ufl.FacetNormal(body.mesh)
+
+
 def lateral_constraints(body: Body, params: MechanicsParameters, space: fem.FunctionSpace, motion: int | None = None):
     """Dirichlet conditions on the increments and the uniform-edge border fields.
 
@@ -193,13 +203,7 @@ class LiCreepProblem:
         V, params = self.V, self.params
         v, du = ufl.TestFunction(V), ufl.TrialFunction(V)
         nu_top = ufl.FacetNormal(mesh)
-        # nu: outward from the Li, into the SSE (n = -nu), continuous along the interface by default
-        if params.interface_normal == "averaged":
-            self.interface_normal = averaged_boundary_normal(body, self.segments)
-            nu = self.interface_normal / ufl.sqrt(ufl.dot(self.interface_normal, self.interface_normal))
-        else:
-            self.interface_normal = None
-            nu = nu_top
+        self.interface_normal, nu = contact_normal(body, self.segments, params.interface_normal)
         penalty = fem.Constant(mesh, params.nitsche_penalty * params.youngs_modulus) / ufl.CellDiameter(mesh)
         theta = fem.Constant(mesh, NITSCHE_VARIANTS[params.nitsche_variant])
         dx = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})

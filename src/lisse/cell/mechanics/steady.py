@@ -58,12 +58,12 @@ from mpi4py import MPI
 from lisse.cell.interface import InterfaceProfile
 from lisse.cell.mechanics.forms import normal_component, stress_tensor_3d
 from lisse.cell.mechanics.parameters import MechanicsConvergenceError, MechanicsParameters, planar_von_mises
-from lisse.cell.mechanics.problem import lateral_constraints
+from lisse.cell.mechanics.problem import contact_normal, lateral_constraints
 from lisse.cell.mechanics.sampling import InterfaceSampler
 from lisse.cell.mechanics.solve import InterfaceStatistics
 from lisse.core import newton
 from lisse.core.bordered import BorderedSystem
-from lisse.core.mesh import Body, assemble_scalar, averaged_boundary_normal, write_vtu
+from lisse.core.mesh import Body, assemble_scalar, write_vtu
 from lisse.core.newton import NewtonSettings
 from lisse.core.quadrature import QuadraturePoints
 from lisse.core.solvers import DIRECT_SOLVER, linear_solver
@@ -147,12 +147,7 @@ class SteadyCreepProblem:
         v, p = ufl.split(self.solution)
         w, q = ufl.TestFunctions(self.W)
         nu_top = ufl.FacetNormal(mesh)
-        if params.interface_normal == "averaged":
-            self.interface_normal = averaged_boundary_normal(body, self.segments)
-            nu = self.interface_normal / ufl.sqrt(ufl.dot(self.interface_normal, self.interface_normal))
-        else:
-            self.interface_normal = None
-            nu = nu_top
+        self.interface_normal, nu = contact_normal(body, self.segments, params.interface_normal)
         eps_dot = strain_rate_3d(v)
         self.sigma = in_plane(deviatoric_stress(eps_dot, self.exponent, self.rest_rate), tdim) - p * ufl.Identity(tdim)
         eta = viscosity(eps_dot, self.exponent, self.rest_rate)
