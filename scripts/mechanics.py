@@ -6,7 +6,8 @@
 
 ``--parameters`` holds the fields of :class:`lisse.cell.mechanics.MechanicsParameters` (SI,
 ``method`` steady or transient) and optional ``petsc_options`` (without the ``me_`` prefix). With
-``--calibration`` (transient only) the creep prefactor is the calibrated one: the 2D channel Li
+``--calibration`` (transient only) the creep prefactor is the calibrated one (refused if it was fitted
+on a planar cell of another dimension): the 2D channel Li
 relaxes along a creep tail at t_eval, so its stress depends on eps_dot_0 (the planar cell's does
 not, which is why the calibration can use the planar solve). Outputs are written only after a
 successful solve.
@@ -15,6 +16,7 @@ successful solve.
 import json
 import sys
 
+from lisse.cell import analysis
 from lisse.cell.mechanics import MechanicsConvergenceError, MechanicsParameters, run_mechanics
 from lisse.core.units import kelvin
 from lisse.workflow import cli
@@ -28,8 +30,9 @@ def calibrated(values: dict, args) -> dict:
     if args.calibration is None:
         return values
     calibration = json.loads(open(args.calibration).read())
+    dimension = json.loads(open(args.geometry).read())["geometry"]["dimension"]
     # the fitted eps_dot_0 holds at the calibration temperature: make that the Arrhenius reference
-    return {**values, "creep_rate_ref": calibration["eps_dot_0_per_s"],
+    return {**values, "creep_rate_ref": analysis.read_eps_dot_0(args.calibration, dimension),
             "reference_temperature": kelvin(calibration["temperature_C"])}
 
 

@@ -4,9 +4,9 @@ from lisse.cell import analysis
 from lisse.core import logs
 
 log = logs.setup(snakemake.log[0])  # noqa: F821 (injected by Snakemake)
-table = analysis.validation_table(snakemake.input.experiments, snakemake.params.cases,  # noqa: F821
-                                  analysis.read_eps_dot_0(snakemake.input.calibration),  # noqa: F821
-                                  snakemake.params.config)  # noqa: F821
+config = snakemake.params.config  # noqa: F821
+eps_dot_0 = analysis.read_eps_dot_0(snakemake.input.calibration, config["geometry"]["dimension"])  # noqa: F821
+table = analysis.validation_table(snakemake.input.experiments, snakemake.params.cases, eps_dot_0, config)  # noqa: F821
 table.to_csv(snakemake.output.table, index=False)  # noqa: F821
 scored = table[table["role"] == "validation"]
 log.info("agreement: %d of %d validation points (%s)", int(scored["agree"].sum()), len(scored),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -157,27 +158,50 @@ def test_transient_pressures_must_be_solved_and_steady_ones_need_not():
 
 def test_steady_mechanics_needs_creep():
     assert "'mechanics.creep' = false has no steady creep flow" in error_of(modified(mechanics__creep=False))
-    load_study(modified(mechanics__creep=False, mechanics__method="transient"))
+    assert "'model_comparison.enabled' = true compares steady creep flows" in error_of(
+        modified(mechanics__creep=False, mechanics__method="transient"))
+    load_study(modified(mechanics__creep=False, mechanics__method="transient", model_comparison__enabled=False))
 
 
-def test_unit_cell_3d_mesh_must_resolve_the_channel():
-    message = error_of(modified(unit_cell_3d__channel_widths_um=[50], unit_cell_3d__interface_element_um=20))
-    assert "'unit_cell_3d.interface_element_um' = 20" in message and "allowed at most 12.5" in message
+def test_model_of_record_is_the_3d_unit_cell():
+    study = load_study(modified())
+    assert study.dimension == 3
+    assert [case.label for case in study.geometries.values()] == ["planar", "grid50", "grid100", "grid200", "grid400"]
+    assert all(case.geometry.dimension == 3 for case in study.geometries.values())
+    # the narrow cell resolves its channel: a quarter of its width when the configured element is coarser
+    sizes = {case.label: case.sizing.interface_element * 1e6 for case in study.geometries.values()}
+    assert math.isclose(sizes["grid50"], 12.5) and sizes["grid200"] == 20 and sizes["planar"] == 20
 
 
-def test_unit_cell_3d_width_range():
-    message = error_of(modified(unit_cell_3d__channel_widths_um=[500]))
-    assert "unit_cell_3d" in message and "500" in message
+def test_cross_sections_stay_available():
+    study = load_study(modified(geometry__dimension=2))
+    assert all(case.geometry.dimension == 2 for case in study.geometries.values())
+    assert "grid200" in [case.label for case in study.geometries.values()]
 
 
-def test_unit_cell_3d_mechanics_pressures_must_be_solved_pressures():
-    message = error_of(modified(unit_cell_3d__stack_pressures_MPa=[1.0, 3.0]))
-    assert "'unit_cell_3d.stack_pressures_MPa' has [3.0]" in message and "mechanics.stack_pressures_MPa" in message
+def test_model_forms_each_in_its_own_dimension():
+    study = load_study(modified())
+    forms = study.forms
+    assert list(forms) == ["cross_section_transient", "cross_section_steady", "unit_cell_steady"]
+    assert [form.record for form in forms.values()] == [False, False, True]
+    assert set(forms["unit_cell_steady"].geometries) == set(study.geometries)  # the record's own cells
+    assert [case.label for case in forms["cross_section_steady"].geometries.values()][:2] == ["planar_2d", "grid50_2d"]
+    assert all(case.geometry.dimension == 2 for case in forms["cross_section_transient"].geometries.values())
+    # the transient form solves only the pressures the table needs: the calibration's and the experiments'
+    assert [run["stack_pressure"] for run in forms["cross_section_transient"].mechanics.values()] == [1e6]
+    assert not load_study(modified(model_comparison__enabled=False)).forms
 
 
-def test_unit_cell_3d_cases_and_ids():
-    study = load_study(modified(unit_cell_3d__channel_widths_um=[100, 200]))
-    labels = sorted(case.label for case in study.unit_cells_3d.values())
-    assert labels == ["grid100_3d", "grid200_3d"]
-    assert all(case.geometry.dimension == 3 for case in study.unit_cells_3d.values())
-    assert not set(study.unit_cells_3d) & set(study.geometries)
+def test_3d_cells_need_the_unit_cell_extent():
+    message = error_of(modified(geometry__lateral_extent="periods", mechanics__lateral_condition="uniform_edge"))
+    assert "'geometry.lateral_extent' = 'periods' has no 3D cell" in message
+
+
+def test_unit_cell_3d_max_element_not_below_interface():
+    message = error_of(modified(unit_cell_3d__max_element_um=10))
+    assert "'unit_cell_3d.max_element_um' = 10" in message
+
+
+def test_old_unit_cell_keys_are_named():
+    message = error_of(modified(unit_cell_3d__channel_widths_um=[200]))
+    assert "unknown config key 'unit_cell_3d.channel_widths_um'" in message

@@ -69,7 +69,7 @@ def test_geometry_ids_and_labels(quick):
     with pytest.raises(KeyError, match="channel width 250"):
         quick.geometry_id(250)
     assert quick.geometry_labels() == {"planar": 0.0, "grid50": 50, "grid100": 100, "grid200": 200, "grid400": 400}
-    assert len(quick.geometry_outputs()) == 3 * 6  # mesh, facts, preview of 5 2D geometries and one 3D cell
+    assert len(quick.geometry_outputs()) == 3 * 10  # mesh, facts, preview of 5 3D cells and 5 2D cross-sections
 
 
 def test_runs_are_in_sweep_order_and_si(quick, quick_transient):
@@ -108,11 +108,13 @@ def test_paths(quick, quick_transient):
         "geometry": "planar", "channel_width_um": 0.0, "geometry_id": planar,
         "run_id": next(iter(quick_transient.all_runs("mechanics")))}
     assert len(quick.solver_outputs("mechanics", "summary.json")) == 5  # steady: one per geometry
-    assert quick_transient.calibration_input(planar) == []  # the calibration reads the planar solve
-    assert quick_transient.calibration_input(quick.geometry_id(50)) == "results/quick/calibration.json"
-    assert quick.calibration_input(quick.geometry_id(50)) == []  # steady stresses do not depend on eps_dot_0
-    assert quick.figure_outputs()[-2:] == ["results/quick/figures/unit_cell_3d.png",
-                                           "results/quick/figures/unit_cell_3d.pdf"]
+    transient_run = next(iter(quick_transient.all_runs("mechanics")))
+    assert quick_transient.calibration_input(planar, transient_run) == []  # the calibration reads the planar solve
+    assert quick_transient.calibration_input(quick.geometry_id(50), transient_run) == "results/quick/calibration.json"
+    steady_run = next(iter(quick.all_runs("mechanics")))
+    assert quick.calibration_input(quick.geometry_id(50), steady_run) == []  # steady stresses do not depend on eps_dot_0
+    assert quick.figure_outputs()[-2:] == ["results/quick/figures/model_forms.png",
+                                           "results/quick/figures/model_forms.pdf"]
 
 
 def test_per_geometry_inputs_replace_index_slicing(quick):
@@ -135,19 +137,26 @@ def test_repeated_input_name_is_refused(quick):
         quick.sweep_inputs([quick.geometry_id(200), quick.geometry_id(200)])
 
 
-def test_unit_cell_3d_beside_its_cross_section(quick, paper):
-    cells = quick.unit_cell_3d_labels()
-    assert cells == {"grid200_3d": {"geometry": "grid200_3d", "channel_width_um": 200, "dimension": 3},
-                     "grid200": {"geometry": "grid200", "channel_width_um": 200, "dimension": 2}}
-    assert quick.unit_cell_3d_runs("mechanics") == []  # the quick study solves no 3D mechanics
-    inputs = quick.unit_cell_3d_inputs()
-    assert inputs["grid200_3d_mechanics"] == [] and len(inputs["grid200_electrochemistry_summaries"]) == 8
-    render = quick.unit_cell_3d_render_vtu()
-    assert render.split("/")[3].startswith("grid200_3d_") and "/i~0.5_T~25_" in render
-    # the paper study reports its 3D cells' mechanics at 1 MPa: one steady solve
-    assert [run.split("_")[0] for run in paper.unit_cell_3d_runs("mechanics")] == ["steady"]
-    assert paper.unit_cell_3d_sweep_values("mechanics") == [1e6] and paper.unit_cell_3d_report_pressures() == [1e6]
-    assert len(paper.unit_cell_3d_labels()) == 6  # 3 unit cells, each with its 2D cross-section
+def test_model_forms_are_calibrated_in_their_own_dimension(quick):
+    forms = quick.model_form_cases()
+    assert list(forms) == ["cross_section_transient", "cross_section_steady", "unit_cell_steady"]
+    assert forms["unit_cell_steady"]["calibration"] == "results/quick/calibration.json"  # the model of record's
+    assert forms["cross_section_steady"]["calibration"] == "results/quick/model_forms/cross_section_steady/calibration.json"
+    assert quick.form_calibration_forms() == ["cross_section_transient", "cross_section_steady"]
+    cell = quick.calibration_cell("cross_section_transient")
+    assert cell["label"] == "planar_2d" and cell["dimension"] == 2 and cell["method"] == "transient"
+    assert quick.calibration_cell() == {"label": "planar", "geometry_id": quick.planar_id, "dimension": 3,
+                                        "method": "steady"}
+    # the transient cross-section's grids use its own calibration; its planar cell does not need one
+    transient = quick.study.forms["cross_section_transient"]
+    planar_2d, grid_2d = list(transient.geometries)[:2]
+    run = next(iter(transient.mechanics))
+    assert quick.calibration_input(planar_2d, run) == []
+    assert quick.calibration_input(grid_2d, run) == "results/quick/model_forms/cross_section_transient/calibration.json"
+    assert forms["cross_section_transient"]["pressures_Pa"] == [1e6]
+    tables = forms["cross_section_steady"]["geometries"]["grid200_2d"]
+    assert len(tables["ec"]) == 8 and len(tables["me"]) == 1 and "/grid200_2d_h~5_" in tables["me"][0]
+    assert set(quick.model_form_inputs()) >= set(tables["ec"] + tables["me"])
 
 
 @pytest.mark.parametrize("method", ["transient", "steady"])

@@ -25,18 +25,21 @@ def test_dry_run_plans_one_geometry_job_per_default_geometry():
     run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules")
     assert run.returncode == 0, run.stderr
     counts = job_counts(run.stdout + run.stderr)
-    assert counts["geometry"] == 6  # planar + 4 grids + the 3D unit cell of the 200 um grid
-    assert counts["figure_unit_cell_3d"] == 1
+    assert counts["geometry"] == 10  # planar + 4 grids as 3D unit cells, and as 2D cross-sections (model forms)
+    # steady 3D and 2D: one solve per cell; the transient cross-section at the calibration pressure only
+    assert counts["mechanics"] == 5 + 5 + 5
+    assert counts["form_calibration"] == 2 and counts["model_forms"] == 1
     assert counts["all"] == 1
 
 
-def test_paper_config_plans_six_geometries_and_three_unit_cells():
+def test_paper_config_plans_six_3d_cells_and_their_cross_sections():
     run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules", "--configfile", "config/paper.yaml")
     assert run.returncode == 0, run.stderr
     counts = job_counts(run.stdout + run.stderr)
-    assert counts["geometry"] == 6 + 3
-    # steady: one mechanics solve per 2D geometry and per 3D unit cell, whatever the pressures
-    assert counts["mechanics"] == 6 + 3
+    assert counts["geometry"] == 6 + 6
+    # steady: one mechanics solve per 3D cell and per 2D cross-section, whatever the pressures; the
+    # transient cross-section at 1 MPa
+    assert counts["mechanics"] == 6 + 6 + 6
 
 
 def test_lint_is_clean():

@@ -39,7 +39,7 @@ rule mechanics:
     input:
         mesh=f"{RESULTS}/geometry/{{geometry}}/mesh.msh",
         facts=f"{RESULTS}/geometry/{{geometry}}/geometry.json",
-        calibration=lambda wildcards: CELLS.calibration_input(wildcards.geometry),
+        calibration=lambda wildcards: CELLS.calibration_input(wildcards.geometry, wildcards.run),
     output:
         interface=f"{RESULTS}/mechanics/{{geometry}}/{{run}}/interface.csv",
         summary=f"{RESULTS}/mechanics/{{geometry}}/{{run}}/summary.json",

@@ -1,6 +1,7 @@
 # Stability criterion on the solved interface fields: calibration of eps_dot_0 on the planar
 # cell, dense phase diagrams per geometry (interpolation, no solves), validation against the
-# experiments. Pure post-processing (lisse.cell.stability, lisse.cell.analysis).
+# experiments, and the model-form table. Pure post-processing (lisse.cell.stability,
+# lisse.cell.analysis).
 
 
 rule calibration:
@@ -14,6 +15,7 @@ rule calibration:
         currents_A_m2=CELLS.sweep_values("electrochemistry"),
         pressures_Pa=CELLS.sweep_values("mechanics"),
         config=CELLS.analysis_config,
+        cell=CELLS.calibration_cell(),
     log:
         f"{RESULTS}/logs/calibration.log",
     conda:
@@ -64,3 +66,44 @@ rule validation:
         "../envs/lisse.yaml"
     script:
         "../../scripts/validation.py"
+
+
+rule form_calibration:
+    """Fit eps_dot_0 on the planar cell of a model form other than the model of record."""
+    input:
+        unpack(lambda wildcards: CELLS.form_calibration_inputs(wildcards.form)),
+    output:
+        calibration=f"{RESULTS}/model_forms/{{form}}/calibration.json",
+    params:
+        currents_A_m2=lambda wildcards: CELLS.form_sweep_values(wildcards.form)["currents_A_m2"],
+        pressures_Pa=lambda wildcards: CELLS.form_sweep_values(wildcards.form)["pressures_Pa"],
+        config=CELLS.analysis_config,
+        cell=lambda wildcards: CELLS.calibration_cell(wildcards.form),
+    log:
+        f"{RESULTS}/logs/model_forms/{{form}}/calibration.log",
+    wildcard_constraints:
+        form="|".join(CELLS.form_calibration_forms()) or "no_form",
+    conda:
+        "../envs/lisse.yaml"
+    script:
+        "../../scripts/calibration.py"
+
+
+rule model_forms:
+    """The model-form table: CCD at the calibration pressure and agreement score of each form."""
+    input:
+        experiments=config["experiments"]["file"],
+        tables=CELLS.model_form_inputs(),
+    output:
+        table=report(f"{RESULTS}/model_forms.csv", caption="../report/model_forms.rst", category="Validation"),
+        png=report(f"{CELLS.figures}/model_forms.png", caption="../report/model_forms.rst", category="Validation"),
+        pdf=f"{CELLS.figures}/model_forms.pdf",
+    params:
+        forms=CELLS.model_form_cases(),
+        config=CELLS.analysis_config,
+    log:
+        f"{RESULTS}/logs/model_forms.log",
+    conda:
+        "../envs/lisse.yaml"
+    script:
+        "../../scripts/model_forms.py"

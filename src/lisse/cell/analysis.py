@@ -58,8 +58,45 @@ def log_grid(low: float, high: float, points_per_decade: int) -> np.ndarray:
     return np.geomspace(low, high, n)
 
 
-def read_eps_dot_0(calibration_json: str | Path) -> float:
-    return float(json.loads(Path(calibration_json).read_text())["eps_dot_0_per_s"])
+class CalibrationMismatch(ValueError):
+    """A calibration applied to cells of another dimension than the planar cell it was fitted on."""
+
+
+def calibration_record(ec_paths: list[str], currents_A_m2: list[float], me_paths: list[str], pressures_Pa: list[float],
+                       config: dict, cell: dict) -> dict:
+    """eps_dot_0 fitted so that the planar cell's CCD at the calibration pressure is the measured one
+    (or the literature value when stability.calibrate is false), with the cell it came from
+    (``cell``: label, geometry id, dimension, mechanics method)."""
+    st, me = config["stability"], config["mechanics"]
+    literature = creep_prefactor_at(me["creep_rate_ref_per_s"], kelvin(config["temperature_C"]),
+                                    kelvin(me["creep_reference_temperature_C"]), config)
+    record = {"temperature_C": config["temperature_C"], "literature_eps_dot_0_per_s": literature,
+              "calibrated": st["calibrate"], "cell": cell, "dimension": cell["dimension"]}
+    if not st["calibrate"]:
+        return {**record, "eps_dot_0_per_s": literature}
+    planar = response(ec_paths, currents_A_m2, me_paths, pressures_Pa)
+    fit = stability.calibrate_creep_prefactor(planar, st["calibration_target_ccd_mA_cm2"] * MA_CM2,
+                                              st["calibration_pressure_MPa"] * MPA, criterion=criterion(config))
+    return {**record, "eps_dot_0_per_s": fit.eps_dot_0, "bracket_per_s": list(fit.bracket), "residual": fit.residual,
+            "iterations": fit.iterations, "target_ccd_mA_cm2": st["calibration_target_ccd_mA_cm2"],
+            "predicted_ccd_mA_cm2": fit.critical_current_density_A_m2 / MA_CM2,
+            "pressure_MPa": st["calibration_pressure_MPa"], "geometry": cell["label"]}
+
+
+def read_eps_dot_0(calibration_json: str | Path, dimension: int) -> float:
+    """The calibrated eps_dot_0 (1/s, at the study temperature) for cells of ``dimension``.
+
+    The planar cell's equivalent stress differs between dimensions (plane strain sigma_e = (sqrt 3 / 2) P,
+    the 3D cell P), and the creep rate goes as sigma_e^n: an eps_dot_0 fitted in one dimension
+    moves every CCD of the other by (sqrt 3 / 2)^-n ~ 2.6, so it is refused."""
+    record = json.loads(Path(calibration_json).read_text())
+    fitted_in = record.get("dimension")
+    if fitted_in != dimension:
+        raise CalibrationMismatch(
+            f"{calibration_json}: eps_dot_0 was fitted on a {fitted_in}D planar cell "
+            f"({record.get('cell', {}).get('geometry_id', 'unknown cell')}) and cannot be applied to {dimension}D cells; "
+            f"calibrate on the planar cell of the cells' own dimension")
+    return float(record["eps_dot_0_per_s"])
 
 
 def phase_diagram(resp: InterfaceResponse, eps_dot_0: float, config: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -94,26 +131,6 @@ def critical_current_mA_cm2(resp: InterfaceResponse, pressure_MPa: float, eps_do
                                            criterion(config))
     return {"ccd_mA_cm2": result.current_density_A_m2 / MA_CM2, "status": result.status,
             "extrapolated": bool(result.extrapolated)}
-
-
-def unit_cell_3d_stability(responses: dict[str, InterfaceResponse], cells: dict[str, dict],
-                           pressures_Pa: list[float], eps_dot_0: float, current_mA_cm2: float,
-                           config: dict) -> pd.DataFrame:
-    """The criterion on each 3D unit cell and 2D cross-section at its mechanics pressures.
-
-    ``responses`` and ``cells`` (table columns: geometry, channel width, dimension) by geometry
-    label.  One row per geometry and pressure: the stable fraction (area in 3D, length in 2D)
-    at ``current_mA_cm2`` and the CCD at that pressure.
-    """
-    rows = []
-    for label, resp in responses.items():
-        for pressure in pressures_Pa:
-            metrics = resp.metrics(current_mA_cm2 * MA_CM2, pressure, eps_dot_0, criterion(config))
-            ccd = critical_current_mA_cm2(resp, pressure / MPA, eps_dot_0, config)
-            rows.append({**cells[label], "stack_pressure_MPa": pressure / MPA,
-                         "stable_fraction": metrics.stable_fraction, "mean_log10_rate_ratio": metrics.mean_log10_ratio,
-                         "ccd_mA_cm2": ccd["ccd_mA_cm2"], "ccd_status": ccd["status"]})
-    return pd.DataFrame(rows)
 
 
 def validation_table(experiments_csv: str | Path, cases: dict[str, dict], eps_dot_0: float,
@@ -163,3 +180,29 @@ def agreement_score(validation_csv: str | Path) -> tuple[int, int]:
     table = pd.read_csv(validation_csv)
     scored = table[table["role"] == "validation"]
     return int(scored["agree"].sum()), len(scored)
+
+
+def model_form_table(forms: dict[str, dict], experiments_csv: str | Path, config: dict) -> pd.DataFrame:
+    """Per model form and geometry: eps_dot_0 calibrated on the form's own planar cell, the CCD at
+    the calibration pressure, and the form's agreement score on the experiments.
+
+    ``forms``: name -> title, dimension, method, record, calibration file, currents_A_m2,
+    pressures_Pa, geometries (label -> channel width, ec and me tables) and validation cases
+    (:meth:`lisse.workflow.sweep.CellSweep.model_form_cases`).
+    """
+    pressure = config["stability"]["calibration_pressure_MPa"]
+    rows = []
+    for name, form in forms.items():
+        eps_dot_0 = read_eps_dot_0(form["calibration"], form["dimension"])
+        validation = validation_table(experiments_csv, form["validation"], eps_dot_0, config)
+        scored = validation[validation["role"] == "validation"]
+        for tables in form["geometries"].values():
+            resp = response(tables["ec"], form["currents_A_m2"], tables["me"], form["pressures_Pa"])
+            ccd = critical_current_mA_cm2(resp, pressure, eps_dot_0, config)
+            width = tables["channel_width_um"]
+            rows.append({"form": name, "model": form["title"], "dimension": form["dimension"], "method": form["method"],
+                         "model_of_record": form["record"], "geometry": f"grid{width:g}" if width else "planar",
+                         "channel_width_um": width, "eps_dot_0_per_s": eps_dot_0, "pressure_MPa": pressure,
+                         "ccd_mA_cm2": ccd["ccd_mA_cm2"], "ccd_status": ccd["status"],
+                         "agree": int(scored["agree"].sum()), "scored": len(scored)})
+    return pd.DataFrame(rows)

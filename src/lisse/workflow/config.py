@@ -117,12 +117,13 @@ def fillet_radius_um(geometry_cfg: dict, channel_width_um: float) -> float:
 def _cross_key_problems(config: dict) -> list[str]:
     g, m = config["geometry"], config["mesh"]
     problems = []
+    cross_sections = g["dimension"] == 2 or config["model_comparison"]["enabled"]  # the mesh section is theirs
     depth, half = g["channel_depth_um"], g["sse_half_thickness_um"]
     h = m["interface_element_um"]
     if g["channel_widths_um"] and depth >= half:
         problems.append(f"config key 'geometry.channel_depth_um' = {depth:g} is too deep: allowed < "
                         f"geometry.sse_half_thickness_um = {half:g} (the channel must stay inside the modelled half of the SSE)")
-    if m["max_element_um"] < h:
+    if cross_sections and m["max_element_um"] < h:
         problems.append(f"config key 'mesh.max_element_um' = {m['max_element_um']:g} is below "
                         f"mesh.interface_element_um = {h:g}: allowed >= {h:g}")
     for k, width in enumerate(g["channel_widths_um"]):
@@ -136,7 +137,7 @@ def _cross_key_problems(config: dict) -> list[str]:
                 f"{radius:g} um for 'geometry.channel_widths_um[{k}]' = {width:g}: allowed < {limit:g} um "
                 f"(half the channel width {width:g}, land width {land:g} and depth {depth:g})")
         feature = min(width, land, depth)
-        if h > feature / 4:
+        if cross_sections and h > feature / 4:
             problems.append(
                 f"config key 'mesh.interface_element_um' = {h:g} is larger than the feature it must resolve: "
                 f"allowed <= {feature / 4:g} um (a quarter of the narrowest of channel {width:g}, land {land:g}, "
@@ -144,7 +145,7 @@ def _cross_key_problems(config: dict) -> list[str]:
         if g["lateral_extent"] == "pellet" and g["pellet_radius_um"] < width / 2 + land / 2:
             problems.append(f"config key 'geometry.pellet_radius_um' = {g['pellet_radius_um']:g} holds no channel of "
                             f"width {width:g} um: allowed >= {width / 2 + land / 2:g}")
-    if g["planar"] and g["lateral_extent"] != "pellet" and h > g["planar_width_um"] / 4:
+    if cross_sections and g["planar"] and g["lateral_extent"] != "pellet" and h > g["planar_width_um"] / 4:
         problems.append(f"config key 'mesh.interface_element_um' = {h:g} is larger than the planar slice resolves: "
                         f"allowed <= {g['planar_width_um'] / 4:g} um (a quarter of geometry.planar_width_um)")
     condition = config["mechanics"]["lateral_condition"]
@@ -217,23 +218,62 @@ class GeometryCase:
         return (max(corner - half, 0.0), corner + half, -half, half)
 
 
+# The forms of the model the model-form table compares: name -> (dimension, mechanics method, title)
+MODEL_FORMS = {
+    "cross_section_transient": (2, "transient", "2D cross-section, creep transient"),
+    "cross_section_steady": (2, "steady", "2D cross-section, steady creep"),
+    "unit_cell_steady": (3, "steady", "3D unit cell, steady creep"),
+}
+
+
+@dataclass(frozen=True)
+class ModelForm:
+    """One form of the model of the cells: its geometries (planar first) and mechanics runs."""
+
+    name: str
+    dimension: int
+    method: str
+    title: str
+    geometries: dict[str, GeometryCase]  # id -> case
+    mechanics: dict[str, dict]  # run id -> SI parameters
+    record: bool  # the study's model of record (its calibration, phase diagrams and validation)
+
+
 @dataclass(frozen=True)
 class Study:
     name: str
     config: dict  # validated, defaults filled, lab units
-    geometries: dict[str, GeometryCase]  # id -> case
-    unit_cells_3d: dict[str, GeometryCase]  # id -> 3D unit cell, solved beside the 2D grid of its width
+    geometries: dict[str, GeometryCase]  # id -> case, in the model of record's dimension
     electrochemistry: dict[str, dict]  # run id -> SI parameters of lisse.cell.electrochemistry (+ petsc_options)
     mechanics: dict[str, dict]  # run id -> SI parameters of lisse.cell.mechanics (+ petsc_options)
     experiments: pd.DataFrame  # checked experiments table
+    forms: dict[str, ModelForm]  # the model-form comparison (empty when disabled)
 
     @property
     def results(self) -> str:
         return f"results/{self.name}"
 
+    @property
+    def dimension(self) -> int:
+        return self.config["geometry"]["dimension"]
+
     def case(self, geometry_id: str) -> GeometryCase:
-        """A 2D geometry or a 3D unit cell by id."""
-        return self.geometries.get(geometry_id) or self.unit_cells_3d[geometry_id]
+        """A geometry of the study or of a model form, by id."""
+        if geometry_id in self.geometries:
+            return self.geometries[geometry_id]
+        for form in self.forms.values():
+            if geometry_id in form.geometries:
+                return form.geometries[geometry_id]
+        raise KeyError(f"no geometry {geometry_id!r} in study {self.name!r}")
+
+    def mechanics_run(self, run: str) -> dict:
+        """The SI parameters of a mechanics run of the study or of a model form."""
+        if run in self.mechanics:
+            return self.mechanics[run]
+        for form in self.forms.values():
+            if run in form.mechanics:
+                return form.mechanics[run]
+        raise KeyError(f"no mechanics run {run!r} in study {self.name!r}")
 
 
 def electrochemistry_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
@@ -268,7 +308,8 @@ def _electrochemistry_runs_at(ec: dict, temperature: float) -> dict[str, dict]:
 STEADY_SOLVE_PRESSURE_MPA = 1.0
 
 
-def mechanics_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
+def mechanics_runs(config: dict, temperatures_C: tuple[float, ...] = (), method: str | None = None,
+                   pressures_MPa: tuple[float, ...] | None = None) -> dict[str, dict]:
     """The mechanics solves of each geometry.
 
     ``method: steady`` (default): one run.  The steady flow's stress is proportional to P and
@@ -280,8 +321,12 @@ def mechanics_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict
     experiment's).  At t_eval the Li in the 2D channels sits on a relaxation tail whose stress
     depends on eps_dot_0 (sigma ~ (E eps_dot_0 t)^(-1/(n-1))), so each temperature needs its own
     solve.  The id names P and T and digests the rest.
+
+    ``method`` and ``pressures_MPa`` override the config's (for the model forms).
     """
-    me = config["mechanics"]
+    me = dict(config["mechanics"], method=method or config["mechanics"]["method"])
+    if pressures_MPa is not None:
+        me["stack_pressures_MPa"] = list(pressures_MPa)
     if me["method"] == "steady":
         steady = {"method": "steady", **creep_law_from_config(me), "lateral_condition": me["lateral_condition"]}
         steady["temperature"] = steady["reference_temperature"]
@@ -313,54 +358,94 @@ def _mechanics_runs_at(me: dict, temperature: float) -> dict[str, dict]:
             for p in me["stack_pressures_MPa"]}
 
 
-def geometry_cases(config: dict, extra_channel_widths_um: tuple[float, ...] = ()) -> list[GeometryCase]:
-    g, m = config["geometry"], config["mesh"]
-    sizing = MeshSizing(interface_element=m["interface_element_um"] * UM, growth_rate=m["growth_rate"],
-                        max_element=m["max_element_um"] * UM, elements_per_fillet=m["elements_per_fillet"])
-    common = dict(sse_half_thickness=g["sse_half_thickness_um"] * UM, li_thickness=g["li_thickness_um"] * UM,
-                  lateral_extent=g["lateral_extent"], n_periods=g["n_periods"],
-                  pellet_radius=g["pellet_radius_um"] * UM, planar_width=g["planar_width_um"] * UM)
+def geometry_cases(config: dict, extra_channel_widths_um: tuple[float, ...] = (),
+                   dimension: int | None = None) -> list[GeometryCase]:
+    """The planar cell and one grid per channel width, as 2D cross-sections (mesh section) or 3D
+    unit cells (unit_cell_3d section).  Default: the model of record's dimension, labelled
+    ``planar``, ``grid200``; the other dimension's cells are labelled ``planar_2d``, ``grid200_3d``."""
+    g = config["geometry"]
+    dimension = dimension or g["dimension"]
+    suffix = "" if dimension == g["dimension"] else f"_{dimension}d"
+    widths = sorted(set(g["channel_widths_um"]) | set(extra_channel_widths_um))
+    thicknesses = dict(sse_half_thickness=g["sse_half_thickness_um"] * UM, li_thickness=g["li_thickness_um"] * UM)
+    if dimension == 2:
+        m = config["mesh"]
+        common = dict(thicknesses, lateral_extent=g["lateral_extent"], n_periods=g["n_periods"],
+                      pellet_radius=g["pellet_radius_um"] * UM, planar_width=g["planar_width_um"] * UM)
+    else:
+        m = config["unit_cell_3d"]
+        common = dict(thicknesses, planar_width=g["planar_width_um"] * UM, dimension=3)
+
+    def sizing(width_um: float) -> MeshSizing:
+        feature = min(width_um, g["land_to_channel_width_ratio"] * width_um, g["channel_depth_um"])
+        interface = m["interface_element_um"] if dimension == 2 or not width_um else \
+            min(m["interface_element_um"], feature / 4)  # a narrow 3D channel needs its own resolution
+        return MeshSizing(interface_element=interface * UM, growth_rate=m["growth_rate"],
+                          max_element=m["max_element_um"] * UM, elements_per_fillet=m["elements_per_fillet"])
+
     cases = []
     if g["planar"]:
-        cases.append(GeometryCase("planar", 0.0, CellGeometry(0.0, 0.0, 0.0, 0.0, **common), sizing))
-    for width in sorted(set(g["channel_widths_um"]) | set(extra_channel_widths_um)):
+        cases.append(GeometryCase("planar" + suffix, 0.0, CellGeometry(0.0, 0.0, 0.0, 0.0, **common), sizing(0.0)))
+    for width in widths:
         geometry = CellGeometry(channel_width=width * UM, land_width=g["land_to_channel_width_ratio"] * width * UM,
                                 channel_depth=g["channel_depth_um"] * UM,
                                 fillet_radius=fillet_radius_um(g, width) * UM, **common)
-        cases.append(GeometryCase(f"grid{_fmt(width)}", width, geometry, sizing))
-    return cases
-
-
-def unit_cell_3d_cases(config: dict) -> list[GeometryCase]:
-    """The 3D unit cells of ``unit_cell_3d``, with the geometry section's depth, thicknesses and fillet rule."""
-    g, u = config["geometry"], config["unit_cell_3d"]
-    sizing = MeshSizing(interface_element=u["interface_element_um"] * UM, growth_rate=u["growth_rate"],
-                        max_element=u["max_element_um"] * UM, elements_per_fillet=u["elements_per_fillet"])
-    cases = []
-    for width in sorted(u["channel_widths_um"]):
-        geometry = CellGeometry(channel_width=width * UM, land_width=g["land_to_channel_width_ratio"] * width * UM,
-                                channel_depth=g["channel_depth_um"] * UM, fillet_radius=fillet_radius_um(g, width) * UM,
-                                sse_half_thickness=g["sse_half_thickness_um"] * UM, li_thickness=g["li_thickness_um"] * UM,
-                                dimension=3)
-        cases.append(GeometryCase(f"grid{_fmt(width)}_3d", width, geometry, sizing))
+        cases.append(GeometryCase(f"grid{_fmt(width)}{suffix}", width, geometry, sizing(width)))
     return cases
 
 
 def _unit_cell_3d_problems(config: dict) -> list[str]:
-    u = config["unit_cell_3d"]
+    g, u = config["geometry"], config["unit_cell_3d"]
     problems = []
-    for width in u["channel_widths_um"]:
-        if u["interface_element_um"] > width / 4:
-            problems.append(f"config key 'unit_cell_3d.interface_element_um' = {u['interface_element_um']:g} is too "
-                            f"coarse for the {width:g} um channel: allowed at most {width / 4:g} (a quarter of the width)")
-    missing = sorted(set(u["stack_pressures_MPa"]) - set(config["mechanics"]["stack_pressures_MPa"]))
-    if missing:
-        problems.append(f"config key 'unit_cell_3d.stack_pressures_MPa' has {missing}: allowed only values of "
-                        f"mechanics.stack_pressures_MPa = {config['mechanics']['stack_pressures_MPa']}")
-    if u["max_element_um"] < u["interface_element_um"]:
+    three_d = g["dimension"] == 3 or config["model_comparison"]["enabled"]
+    if g["dimension"] == 3 and g["lateral_extent"] != "unit_cell":
+        problems.append(f"config key 'geometry.lateral_extent' = {g['lateral_extent']!r} has no 3D cell: allowed "
+                        "'unit_cell' with geometry.dimension = 3 (or geometry.dimension = 2)")
+    if three_d and u["max_element_um"] < u["interface_element_um"]:
         problems.append(f"config key 'unit_cell_3d.max_element_um' = {u['max_element_um']:g}: allowed at least "
                         f"unit_cell_3d.interface_element_um = {u['interface_element_um']:g}")
+    if three_d and g["planar"] and u["interface_element_um"] > g["planar_width_um"] / 4:
+        problems.append(f"config key 'unit_cell_3d.interface_element_um' = {u['interface_element_um']:g} is larger than the "
+                        f"3D planar cell resolves: allowed <= {g['planar_width_um'] / 4:g} um (a quarter of "
+                        "geometry.planar_width_um)")
     return problems
+
+
+def _comparison_problems(config: dict) -> list[str]:
+    g, me = config["geometry"], config["mechanics"]
+    if not config["model_comparison"]["enabled"]:
+        return []
+    problems = []
+    if not me["creep"]:
+        problems.append("config key 'model_comparison.enabled' = true compares steady creep flows: allowed with "
+                        "mechanics.creep = true")
+    if g["lateral_extent"] != "unit_cell":
+        problems.append(f"config key 'model_comparison.enabled' = true needs the 3D cell beside the 2D one: allowed with "
+                        f"geometry.lateral_extent = 'unit_cell', not {g['lateral_extent']!r}")
+    return problems
+
+
+def transient_comparison_pressures_MPa(config: dict, experiments: pd.DataFrame) -> tuple[float, ...]:
+    """The pressures of a transient model form: the study's if the record is transient, otherwise only
+    those the table needs (the calibration pressure and the experiments')."""
+    if config["mechanics"]["method"] == "transient":
+        return tuple(config["mechanics"]["stack_pressures_MPa"])
+    return tuple(sorted({config["stability"]["calibration_pressure_MPa"], *experiments["pressure_MPa"]}))
+
+
+def model_forms(config: dict, experiments: pd.DataFrame) -> dict[str, ModelForm]:
+    """The forms of the model-form table (none when model_comparison.enabled is false)."""
+    if not config["model_comparison"]["enabled"]:
+        return {}
+    temperatures = tuple(experiments["temperature_C"])
+    forms = {}
+    for name, (dimension, method, title) in MODEL_FORMS.items():
+        record = dimension == config["geometry"]["dimension"] and method == config["mechanics"]["method"]
+        pressures = None if method == "steady" else transient_comparison_pressures_MPa(config, experiments)
+        cases = geometry_cases(config, channel_widths_um(experiments), dimension)
+        forms[name] = ModelForm(name, dimension, method, title, {case.id: case for case in cases},
+                                mechanics_runs(config, temperatures, method, pressures), record)
+    return forms
 
 
 def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
@@ -368,7 +453,8 @@ def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
     config = validate_config(config, read_schema(schema_path))
     experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"])
     cases = geometry_cases(config, extra_channel_widths_um=channel_widths_um(experiments))
-    problems = [problem for case in cases for problem in _case_problems(config, case)] + _unit_cell_3d_problems(config)
+    problems = ([problem for case in cases for problem in _case_problems(config, case)]
+                + _unit_cell_3d_problems(config) + _comparison_problems(config))
     field_map_width = config["figures"]["field_map_channel_width_um"]
     if field_map_width not in [case.channel_width_um for case in cases]:
         problems.append(f"config key 'figures.field_map_channel_width_um' = {field_map_width:g} is not computed: allowed "
@@ -376,14 +462,14 @@ def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
     if problems:
         raise ConfigError(problems)
     return Study(name=config["study"], config=config, geometries={case.id: case for case in cases},
-                 unit_cells_3d={case.id: case for case in unit_cell_3d_cases(config)},
                  electrochemistry=electrochemistry_runs(config, tuple(experiments["temperature_C"])),
-                 mechanics=mechanics_runs(config, tuple(experiments["temperature_C"])), experiments=experiments)
+                 mechanics=mechanics_runs(config, tuple(experiments["temperature_C"])), experiments=experiments,
+                 forms=model_forms(config, experiments))
 
 
 def _case_problems(config: dict, case: GeometryCase) -> list[str]:
     """Geometries added by the experiments file must satisfy the same checks as configured ones."""
-    if case.label == "planar" or case.channel_width_um in config["geometry"]["channel_widths_um"]:
+    if not case.channel_width_um or case.channel_width_um in config["geometry"]["channel_widths_um"]:
         return []
     probe = copy.deepcopy(config)
     probe["geometry"]["channel_widths_um"] = [case.channel_width_um]

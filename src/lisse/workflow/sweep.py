@@ -89,7 +89,7 @@ class CellSweep:
     @property
     def analysis_config(self) -> dict:
         """Sections of the config the post-processing reads (as rule params: a change reruns it)."""
-        return {key: self.config[key] for key in ("temperature_C", "mechanics", "stability", "figures")}
+        return {key: self.config[key] for key in ("temperature_C", "geometry", "mechanics", "stability", "figures")}
 
     def case(self, geometry: str) -> GeometryCase:
         """A 2D geometry or a 3D unit cell by id."""
@@ -106,7 +106,7 @@ class CellSweep:
         return asdict(self.case(geometry).sizing)
 
     def geometry_id(self, channel_width_um: float) -> str:
-        """Id of the 2D geometry with this channel width (0 = planar)."""
+        """Id of the study's geometry with this channel width (0 = planar)."""
         for geometry, case in self.study.geometries.items():
             if same_value(case.channel_width_um, channel_width_um):
                 return geometry
@@ -117,10 +117,11 @@ class CellSweep:
         return self.geometry_id(0.0)
 
     def geometry_outputs(self) -> list[str]:
-        """Mesh, facts and preview of every 2D geometry and 3D unit cell (for ``rule all``)."""
+        """Mesh, facts and preview of every geometry of the study and of the model forms (for ``rule all``)."""
+        geometries = dict.fromkeys([*self.study.geometries,
+                                    *(g for form in self.study.forms.values() for g in form.geometries)])
         return [f"{self.results}/geometry/{geometry}/{file}"
-                for geometry in [*self.study.geometries, *self.study.unit_cells_3d]
-                for file in ("mesh.msh", "geometry.json", "preview.png")]
+                for geometry in geometries for file in ("mesh.msh", "geometry.json", "preview.png")]
 
     def run_file(self, solver: str, geometry: str, run: str, file: str) -> str:
         return f"{self.results}/{solver}/{geometry}/{run}/{file}"
@@ -132,7 +133,9 @@ class CellSweep:
         return self.study.electrochemistry if solver == "electrochemistry" else self.study.mechanics
 
     def parameters_json(self, solver: str, run: str) -> str:
-        """The ``--parameters`` of one solve (SI)."""
+        """The ``--parameters`` of one solve (SI), of the study or of a model form."""
+        if solver == "mechanics":
+            return json.dumps(self.study.mechanics_run(run))
         return json.dumps(self.all_runs(solver)[run])
 
     @property
@@ -143,11 +146,7 @@ class CellSweep:
     def runs(self, solver: str, temperature_C: float | None = None) -> dict[str, dict]:
         """Runs of a solver at one temperature (default: the study's), in sweep order (the steady
         mechanics' one run at every temperature)."""
-        if solver == "mechanics" and self.steady_mechanics:
-            return dict(self.all_runs(solver))
-        temperature = kelvin(self.config["temperature_C"] if temperature_C is None else temperature_C)
-        chosen = {run: p for run, p in self.all_runs(solver).items() if same_value(p["temperature"], temperature)}
-        return dict(sorted(chosen.items(), key=lambda item: item[1][SWEPT_PARAMETER[solver]]))
+        return self._runs_at(self.all_runs(solver), solver, temperature_C)
 
     def sweep_values(self, solver: str, temperature_C: float | None = None) -> list[float]:
         """i_app (A/m²) or P (Pa) of each run of :meth:`runs`."""
@@ -180,13 +179,35 @@ class CellSweep:
                     "geometry_id": geometry, "run_id": run}
                 for geometry, case in self.study.geometries.items() for run in self.all_runs(solver)}
 
-    def calibration_input(self, geometry: str) -> list[str] | str:
-        """The transient grid mechanics uses the calibrated eps_dot_0 (the planar solve, which the
-        calibration reads, does not depend on it: its Li is in steady flow at t_eval); the steady
-        mechanics depends on it nowhere."""
-        if self.config["stability"]["calibrate"] and geometry != self.planar_id and not self.steady_mechanics:
+    # --- calibration ---------------------------------------------------------------------
+
+    def calibration_file(self, form: str | None = None) -> str:
+        """The calibration record of the model of record, or of a model form (the record's own if it
+        is the model of record)."""
+        if form is None or self.study.forms[form].record:
             return f"{self.results}/calibration.json"
-        return []
+        return f"{self.results}/model_forms/{form}/calibration.json"
+
+    def calibration_cell(self, form: str | None = None) -> dict:
+        """The planar cell a calibration is fitted on (recorded with it): label, id, dimension, method."""
+        geometries, mechanics = self._model(form)
+        planar = next(iter(geometries))
+        return {"label": geometries[planar].label, "geometry_id": planar,
+                "dimension": geometries[planar].geometry.dimension,
+                "method": next(iter(mechanics.values()))["method"]}
+
+    def calibration_input(self, geometry: str, run: str) -> list[str] | str:
+        """The calibration a mechanics solve needs: the transient grid mechanics uses the calibrated
+        eps_dot_0 of its own model (the planar solve, which the calibration reads, does not depend on
+        it: its Li is in steady flow at t_eval); the steady mechanics depends on it nowhere."""
+        if not self.config["stability"]["calibrate"] or self.study.mechanics_run(run)["method"] == "steady":
+            return []
+        if geometry in self.study.geometries and run in self.study.mechanics:
+            return [] if geometry == self.planar_id else self.calibration_file()
+        for name, form in self.study.forms.items():
+            if geometry in form.geometries and run in form.mechanics:
+                return [] if geometry == next(iter(form.geometries)) else self.calibration_file(name)
+        raise KeyError(f"mechanics run {run!r} on {geometry!r} belongs to no model of study {self.study.name!r}")
 
     # --- per-geometry inputs of the post-processing --------------------------------------
 
@@ -220,6 +241,12 @@ class CellSweep:
                         self.run_file(solver, geometry, self.figure_run(solver), file))
                        for geometry in (geometries or self.study.geometries) for solver in SOLVERS)
 
+    def mechanics_stress_scale(self) -> float:
+        """figures.pressure_MPa over the pressure of the figures' mechanics run: the factor on its
+        stresses (1 for the transient, whose figure run is at that pressure)."""
+        solved = self.all_runs("mechanics")[self.figure_run("mechanics")]["stack_pressure"]
+        return pascal(self.config["figures"]["pressure_MPa"]) / solved
+
     def field_map_geometries(self) -> list[str]:
         return [self.planar_id, self.geometry_id(self.config["figures"]["field_map_channel_width_um"])]
 
@@ -230,89 +257,94 @@ class CellSweep:
     def figure_outputs(self) -> list[str]:
         names = ["field_maps", "interface_profiles", "strain_rates", "phase_diagrams", "phase_boundaries",
                  "ccd_vs_channel_width", "validation_table"]
-        if self.study.unit_cells_3d:
-            names.append("unit_cell_3d")
+        if self.study.forms:
+            names.append("model_forms")
         return [f"{self.figures}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
-
-    # --- 3D unit cells -------------------------------------------------------------------
-
-    def unit_cell_3d_geometries(self) -> dict[str, dict]:
-        """Every 3D unit cell and the 2D cross-section of the same width: id -> its table labels."""
-        cells = {}
-        for geometry, case in self.study.unit_cells_3d.items():
-            cells[geometry] = {"geometry": case.label, "channel_width_um": case.channel_width_um, "dimension": 3}
-            try:
-                section = self.geometry_id(case.channel_width_um)
-            except KeyError:  # no 2D geometry of this width in the study
-                continue
-            cells[section] = {"geometry": self.label(section), "channel_width_um": case.channel_width_um,
-                              "dimension": 2}
-        return cells
-
-    def unit_cell_3d_runs(self, solver: str) -> list[str]:
-        """Every current of the study for the electrochemistry; the pressures of
-        unit_cell_3d.stack_pressures_MPa for the mechanics (in sweep order; steady: its one run
-        if any pressure is asked for)."""
-        if solver == "electrochemistry":
-            return list(self.runs(solver))
-        if self.steady_mechanics:
-            return list(self.runs(solver)) if self.config["unit_cell_3d"]["stack_pressures_MPa"] else []
-        return [run for run in self.runs(solver) if any(
-            same_value(self.all_runs(solver)[run]["stack_pressure"], pascal(P))
-            for P in self.config["unit_cell_3d"]["stack_pressures_MPa"])]
-
-    def unit_cell_3d_report_pressures(self) -> list[float]:
-        """P (Pa) of unit_cell_3d.stack_pressures_MPa: where the 3D table reports the criterion."""
-        return [pascal(P) for P in sorted(self.config["unit_cell_3d"]["stack_pressures_MPa"])]
-
-    def mechanics_stress_scale(self) -> float:
-        """figures.pressure_MPa over the pressure of the figures' mechanics run: the factor on its
-        stresses (1 for the transient, whose figure run is at that pressure)."""
-        solved = self.all_runs("mechanics")[self.figure_run("mechanics")]["stack_pressure"]
-        return pascal(self.config["figures"]["pressure_MPa"]) / solved
-
-    def unit_cell_3d_sweep_values(self, solver: str) -> list[float]:
-        """i_app (A/m²) or P (Pa) of each run of :meth:`unit_cell_3d_runs`."""
-        return [self.all_runs(solver)[run][SWEPT_PARAMETER[solver]] for run in self.unit_cell_3d_runs(solver)]
-
-    def unit_cell_3d_inputs(self) -> dict[str, list[str]]:
-        """Per geometry of :meth:`unit_cell_3d_geometries` and solver: ``<label>_<solver>`` (interface
-        tables) and ``<label>_<solver>_summaries``, one per run of :meth:`unit_cell_3d_runs`."""
-        return _unique((input_name(self.label(geometry), solver + suffix),
-                        [self.run_file(solver, geometry, run, file) for run in self.unit_cell_3d_runs(solver)])
-                       for geometry in self.unit_cell_3d_geometries() for solver in SOLVERS
-                       for suffix, file in (("", "interface.csv"), ("_summaries", "summary.json")))
-
-    def unit_cell_3d_labels(self) -> dict[str, dict]:
-        """Label -> table labels (geometry, channel width, dimension) of each unit-cell geometry."""
-        return {labels["geometry"]: labels for labels in self.unit_cell_3d_geometries().values()}
-
-    def unit_cell_3d_render_vtu(self) -> str:
-        """The 3D field shown in the figure: the first 3D unit cell at the figures' current."""
-        return self.run_file("electrochemistry", next(iter(self.study.unit_cells_3d)),
-                             self.figure_run("electrochemistry"), "fields.vtu")
 
     # --- validation ----------------------------------------------------------------------
 
-    def validation_cases(self) -> dict[str, dict]:
-        """Per (geometry, temperature) an experiment needs: its solved tables and sweep values (SI)."""
+    def validation_cases(self, form: str | None = None) -> dict[str, dict]:
+        """Per (geometry, temperature) an experiment needs: its solved tables and sweep values (SI), in
+        the model of record or in a model form."""
+        geometries, mechanics = self._model(form)
         cases = {}
         for row in self.study.experiments.itertuples():
-            geometry = self.geometry_id(row.channel_width_um)
+            geometry = next(g for g, case in geometries.items() if same_value(case.channel_width_um, row.channel_width_um))
+            me_runs = self._runs_at(mechanics, "mechanics", row.temperature_C)
             cases[f"{geometry}|{row.temperature_C:g}"] = {
                 "geometry": geometry,
                 "channel_width_um": row.channel_width_um,
                 "temperature_C": row.temperature_C,
                 "ec": self.run_files("electrochemistry", geometry, "interface.csv", row.temperature_C),
                 "currents_A_m2": self.sweep_values("electrochemistry", row.temperature_C),
-                "me": self.run_files("mechanics", geometry, "interface.csv", row.temperature_C),
-                "pressures_Pa": self.sweep_values("mechanics", row.temperature_C),
+                "me": [self.run_file("mechanics", geometry, run, "interface.csv") for run in me_runs],
+                "pressures_Pa": [p["stack_pressure"] for p in me_runs.values()],
             }
         return cases
 
-    def validation_inputs(self) -> list[str]:
+    def validation_inputs(self, form: str | None = None) -> list[str]:
         """Every interface table the validation reads (its cases carry them by name)."""
-        return [path for case in self.validation_cases().values() for path in case["ec"] + case["me"]]
+        return [path for case in self.validation_cases(form).values() for path in case["ec"] + case["me"]]
+
+    # --- model forms ---------------------------------------------------------------------
+
+    def _model(self, form: str | None) -> tuple[dict, dict]:
+        """(geometries, mechanics runs) of the model of record or of a model form."""
+        if form is None:
+            return self.study.geometries, self.study.mechanics
+        return self.study.forms[form].geometries, self.study.forms[form].mechanics
+
+    def _runs_at(self, runs: dict[str, dict], solver: str, temperature_C: float | None = None) -> dict[str, dict]:
+        """Of ``runs``, those at one temperature in sweep order (a steady mechanics run: at every one)."""
+        temperature = kelvin(self.config["temperature_C"] if temperature_C is None else temperature_C)
+        chosen = {run: p for run, p in runs.items()
+                  if p.get("method") == "steady" or same_value(p["temperature"], temperature)}
+        return dict(sorted(chosen.items(), key=lambda item: item[1][SWEPT_PARAMETER[solver]]))
+
+    def form_calibration_inputs(self, form: str) -> dict[str, list[str]]:
+        """The planar cell's tables of a model form: ``ec`` and ``me`` (for its calibration)."""
+        geometries, mechanics = self._model(form)
+        planar = next(iter(geometries))
+        return {"ec": self.run_files("electrochemistry", planar, "interface.csv"),
+                "me": [self.run_file("mechanics", planar, run, "interface.csv") for run in self._runs_at(mechanics,
+                                                                                                         "mechanics")]}
+
+    def form_sweep_values(self, form: str) -> dict[str, list[float]]:
+        """The currents (A/m²) and pressures (Pa) of a model form's tables at the study temperature."""
+        return {"currents_A_m2": self.sweep_values("electrochemistry"),
+                "pressures_Pa": [p["stack_pressure"] for p in self._runs_at(self._model(form)[1], "mechanics").values()]}
+
+    def model_form_cases(self) -> dict[str, dict]:
+        """Per model form: its title, dimension, method, calibration file, per-geometry tables at the
+        study temperature and validation cases (the model_forms rule's params)."""
+        cases = {}
+        for name, form in self.study.forms.items():
+            me_runs = self._runs_at(form.mechanics, "mechanics")
+            cases[name] = {
+                "title": form.title, "dimension": form.dimension, "method": form.method, "record": form.record,
+                "calibration": self.calibration_file(name),
+                **self.form_sweep_values(name),
+                "geometries": {case.label: {
+                    "channel_width_um": case.channel_width_um,
+                    "ec": self.run_files("electrochemistry", geometry, "interface.csv"),
+                    "me": [self.run_file("mechanics", geometry, run, "interface.csv") for run in me_runs]}
+                    for geometry, case in form.geometries.items()},
+                "validation": self.validation_cases(name),
+            }
+        return cases
+
+    def model_form_inputs(self) -> list[str]:
+        """Every file the model-form table reads."""
+        files = []
+        for case in self.model_form_cases().values():
+            files.append(case["calibration"])
+            files += [f for tables in case["geometries"].values() for f in tables["ec"] + tables["me"]]
+            files += [f for valid in case["validation"].values() for f in valid["ec"] + valid["me"]]
+        return list(dict.fromkeys(files))
+
+    def form_calibration_forms(self) -> list[str]:
+        """The model forms calibrated apart from the model of record."""
+        return [name for name, form in self.study.forms.items() if not form.record]
 
 
 def _unique(pairs) -> dict:
