@@ -15,7 +15,7 @@ widths = params.channel_widths_um  # geometry label -> channel width (um), in th
 diagrams = {label: pd.read_csv(inputs[input_name(label, "phase_diagram")]) for label in widths}
 ccds = {label: pd.read_csv(inputs[input_name(label, "ccd")]) for label in widths}
 experiments = read_experiments(inputs.experiments, default_temperature_C=config["temperature_C"])
-eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration)
+eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration, config["geometry"]["dimension"])
 plots.phase_diagrams(diagrams, ccds, experiments, config["stability"]["critical_stable_fraction"], eps_dot_0,
                         output.diagrams)
 plots.phase_boundaries(ccds, experiments, output.boundaries)

@@ -11,6 +11,11 @@ rule figure_field_maps:
         pdf=f"{CELLS.figures}/field_maps.pdf",
     params:
         windows_um=CELLS.field_map_windows_um(),  # label -> window, in panel order
+        depths_um={CELLS.label(g): CELLS.case(g).geometry.channel_depth * 1e6 for g in CELLS.field_map_geometries()},
+        channel_widths_um={CELLS.label(g): CELLS.case(g).channel_width_um for g in CELLS.field_map_geometries()},
+        dimension=STUDY.dimension,
+        current_mA_cm2=config["figures"]["current_mA_cm2"],
+        pressure_MPa=config["figures"]["pressure_MPa"],
         stress_scale=CELLS.mechanics_stress_scale(),  # figures.pressure_MPa / the solve's pressure
     log:
         f"{RESULTS}/logs/figures/field_maps.log",
@@ -99,30 +104,3 @@ rule figure_validation:
         "../envs/lisse.yaml"
     script:
         "../../scripts/figure_validation.py"
-
-
-rule figure_unit_cell_3d:
-    """The 3D unit cells of the square grid beside the 2D cross-sections of the same width."""
-    input:
-        **CELLS.unit_cell_3d_inputs(),
-        calibration=f"{RESULTS}/calibration.json",
-        render_vtu=CELLS.unit_cell_3d_render_vtu(),
-    output:
-        png=report(f"{CELLS.figures}/unit_cell_3d.png", caption="../report/unit_cell_3d.rst", category="Figures"),
-        pdf=f"{CELLS.figures}/unit_cell_3d.pdf",
-        table=f"{RESULTS}/unit_cell_3d.csv",
-        mechanics_table=f"{RESULTS}/unit_cell_3d_mechanics.csv",
-    params:
-        cells=CELLS.unit_cell_3d_labels(),  # label -> geometry, channel width, dimension
-        currents_A_m2=CELLS.unit_cell_3d_sweep_values("electrochemistry"),
-        pressures_Pa=CELLS.unit_cell_3d_sweep_values("mechanics"),
-        report_pressures_Pa=CELLS.unit_cell_3d_report_pressures(),
-        config=CELLS.analysis_config,
-        current_mA_cm2=CELLS.config["figures"]["current_mA_cm2"],
-        pressure_MPa=CELLS.config["figures"]["pressure_MPa"],
-    log:
-        f"{RESULTS}/logs/figures/unit_cell_3d.log",
-    conda:
-        "../envs/lisse.yaml"
-    script:
-        "../../scripts/figure_unit_cell_3d.py"

@@ -7,7 +7,6 @@ solves anything.  Interface tables use the solvers' columns (``s_m``, ``segment`
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -111,6 +110,103 @@ def strain_rate_profiles(profiles: dict[str, pd.DataFrame], current_mA_cm2: floa
     axes[0, 0].legend(loc="lower left")
     fig.suptitle(f"Strain rates at {current_mA_cm2:g} mA/cm², {pressure_MPa:g} MPa "
                  f"(ε̇₀ = {eps_dot_0:.3g} 1/s)", y=1.03)
+    fig.tight_layout()
+    save(fig, png_path)
+
+
+SEGMENT_ORDER = ["interface_channel_floor", "interface_lower_corner", "interface_side_wall", "interface_upper_corner",
+                 "interface_land_top"]
+SEGMENT_TITLES = {"interface_channel_floor": "channel\nfloor", "interface_lower_corner": "lower\ncorner",
+                  "interface_side_wall": "side\nwall", "interface_upper_corner": "upper\ncorner",
+                  "interface_land_top": "land\ntop"}
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles=QUANTILES) -> np.ndarray:
+    """Quantiles of ``values`` with each point counted by its weight (its interface area)."""
+    order = np.argsort(values)
+    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
+    cumulative = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(quantiles, cumulative, v)
+
+
+def _segment_boxes(ax: plt.Axes, table: pd.DataFrame, column: str, segments: list[str], offset: float, colour,
+                   scale: float = 1.0, width: float = 0.32) -> None:
+    """Per segment, the area-weighted distribution of ``column``: 5-95 % whisker, 25-75 % box, median bar."""
+    from matplotlib.patches import Rectangle
+
+    for k, segment in enumerate(segments):
+        rows = table[table["segment"] == segment]
+        q5, q25, q50, q75, q95 = weighted_quantiles(rows[column].to_numpy() * scale, rows["area_m2"].to_numpy())
+        x = k + offset
+        ax.vlines(x, q5, q95, color=colour, lw=1.0)
+        ax.add_patch(Rectangle((x - width / 2, q25), width, max(q75 - q25, 1e-300), facecolor=colour, alpha=0.35,
+                               edgecolor=colour, lw=1.0))
+        ax.hlines(q50, x - width / 2, x + width / 2, color=colour, lw=2.0)
+
+
+def _segment_axis(ax: plt.Axes, segments: list[str]) -> None:
+    ax.set_xticks(range(len(segments)), [SEGMENT_TITLES.get(s, s) for s in segments], fontsize=7)
+    ax.set_xlim(-0.6, len(segments) - 0.4)
+    for k, segment in enumerate(segments):
+        ax.axvspan(k - 0.5, k + 0.5, color=SEGMENT_COLOURS.get(segment, "#eeeeee"), alpha=0.5, lw=0, zorder=0)
+
+
+def _segments_of(table: pd.DataFrame) -> list[str]:
+    present = set(table["segment"])
+    return [s for s in SEGMENT_ORDER if s in present] + sorted(present - set(SEGMENT_ORDER))
+
+
+def interface_distributions(profiles: dict[str, pd.DataFrame], current_mA_cm2: float, pressure_MPa: float,
+                            png_path: str | Path) -> None:
+    """3D cells: per interface segment, the area-weighted distribution of the local current density and
+    of the equivalent stress (tables of ``InterfaceResponse.strain_rate_profile`` with ``area_m2``)."""
+    labels = list(profiles)
+    fig, axes = plt.subplots(2, len(labels), figsize=(2.9 * len(labels), 5.6), sharey="row", squeeze=False)
+    i_app = current_mA_cm2 * MA_CM2
+    for column, label in enumerate(labels):
+        table, segments = profiles[label], _segments_of(profiles[label])
+        top, bottom = axes[0, column], axes[1, column]
+        _segment_boxes(top, table, "current_density_A_m2", segments, 0.0, "#1f5fa8", scale=1.0 / i_app)
+        _segment_boxes(bottom, table, "von_mises_Pa", segments, 0.0, "#b2412b", scale=1e-6)
+        for ax in (top, bottom):
+            _segment_axis(ax, segments)
+        bottom.axhline(pressure_MPa, color="black", ls=":", lw=1.0)
+        top.axhline(1.0, color="black", ls=":", lw=1.0)
+        top.set_title(label)
+    axes[0, 0].set_ylabel(f"i_loc / i_app (–)\nat {current_mA_cm2:g} mA/cm²")
+    axes[1, 0].set_ylabel(f"σ_e in the Li (MPa)\nat P = {pressure_MPa:g} MPa (dotted)")
+    fig.suptitle("Interface fields of the 3D cells per segment: median (bar), 25–75 % of the area (box), 5–95 % "
+                 "(whisker)", y=1.0, fontsize=9)
+    fig.tight_layout()
+    save(fig, png_path)
+
+
+def strain_rate_distributions(profiles: dict[str, pd.DataFrame], current_mA_cm2: float, pressure_MPa: float,
+                              eps_dot_0: float, png_path: str | Path) -> None:
+    """3D cells: per segment, the area-weighted distributions of eps_dot_EC (blue) and eps_dot_ME (red), and
+    the share of the segment's area where creep keeps up."""
+    labels = list(profiles)
+    fig, axes = plt.subplots(1, len(labels), figsize=(2.9 * len(labels), 3.8), sharey=True, squeeze=False)
+    for ax, label in zip(axes[0], labels):
+        table, segments = profiles[label], _segments_of(profiles[label])
+        _segment_boxes(ax, table, "eps_dot_ec_1_s", segments, -0.19, "#1f5fa8", width=0.3)
+        _segment_boxes(ax, table, "eps_dot_me_1_s", segments, +0.19, "#b2412b", width=0.3)
+        ax.set_yscale("log")
+        _segment_axis(ax, segments)
+        for k, segment in enumerate(segments):
+            rows = table[table["segment"] == segment]
+            stable = float(rows.loc[rows["eps_dot_me_1_s"] >= rows["eps_dot_ec_1_s"], "area_m2"].sum()
+                           / rows["area_m2"].sum())
+            ax.text(k, 1.0, f"{100 * stable:.0f} %", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                    fontsize=7, color="#2e6b3a")
+        ax.set_title(label, pad=14)
+    axes[0, 0].set_ylabel("strain rate (1/s)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color="#1f5fa8", alpha=0.5), plt.Rectangle((0, 0), 1, 1, color="#b2412b",
+                                                                                      alpha=0.5)]
+    axes[0, 0].legend(handles, ["stripping ε̇_EC", "creep ε̇_ME"], loc="lower left", fontsize=7)
+    fig.suptitle(f"Strain rates at {current_mA_cm2:g} mA/cm², {pressure_MPa:g} MPa (ε̇₀ = {eps_dot_0:.3g} 1/s); "
+                 "above each segment: the share of its area where creep keeps up", y=1.02, fontsize=9)
     fig.tight_layout()
     save(fig, png_path)
 
@@ -271,6 +367,9 @@ def ccd_vs_channel_width(model: pd.DataFrame, experiments: pd.DataFrame, pressur
     for value in measured[measured["channel_width_um"] == 0]["current_mA_cm2"]:
         ax.axhline(value, color="#c0392b", ls=":", lw=1.4, label="measured CCD, planar")
     ax.set_xscale("log")
+    widths = sorted(set(grids["channel_width_um"]) | set(grid_points["channel_width_um"]))
+    ax.set_xticks(widths, [f"{w:g}" for w in widths])
+    ax.minorticks_off()
     ax.set_xlabel("channel width w = land width (µm)")
     ax.set_ylabel(f"critical current density at {pressure_MPa:g} MPa (mA/cm²)")
     ax.set_title("Predicted CCD vs channel width")
@@ -302,139 +401,127 @@ def validation_table_figure(table: pd.DataFrame, png_path: str | Path) -> None:
     save(fig, png_path)
 
 
-SEGMENT_ORDER = ["interface_channel_floor", "interface_lower_corner", "interface_side_wall", "interface_upper_corner",
-                 "interface_land_top"]
+FORM_STYLES = {  # model form -> line style; the model of record is drawn thicker
+    "cross_section_transient": dict(color="#8c8c8c", marker="s", ls=":"),
+    "cross_section_steady": dict(color="#e08214", marker="^", ls="--"),
+    "unit_cell_steady": dict(color="#1f5fa8", marker="o", ls="-"),
+}
 
 
-def _segment_columns(means: dict[str, float], scale: float, suffix: str) -> dict[str, float]:
-    """Segment means over a scale, as columns ``mean_<floor|lower_corner|wall|...>_<suffix>``."""
-    return {f"mean_{SEGMENT_SHORT[s] or s.split('_')[1] + '_corner'}_{suffix}": means[s] / scale
-            for s in SEGMENT_ORDER if s in means}
-
-
-def _table(summaries: dict[str, list[dict]], cells: dict[str, dict], row_of) -> list[dict]:
-    """One row per summary, geometry by geometry: the geometry's columns (``cells[label]``), then
-    ``row_of(summary)``'s."""
-    return [{**cells[label], **row_of(summary)} for label, runs in summaries.items() for summary in runs]
-
-
-def _electrochemistry_row(summary: dict) -> dict:
-    i_app = summary["applied_current_density_A_m2"]
-    return {
-        "current_mA_cm2": i_app / MA_CM2,
-        "cell_voltage_mV": summary["cell_voltage_V"] * 1e3,
-        "interface_per_nominal": summary.get("interface_area_per_nominal_area",
-                                             summary.get("interface_length_per_nominal_width")),
-        "max_current_normalised": summary["max_current_density_normalised"],
-        "dofs": summary["dofs"],
-        **_segment_columns(summary["segment_mean_current_density_A_m2"], i_app, "normalised"),
-    }
-
-
-def _mechanics_row(summary: dict) -> dict:
-    P = summary["stack_pressure_Pa"]
-    return {
-        "stack_pressure_MPa": P / 1e6,
-        "method": summary.get("method", "transient"),
-        "t_eval_s": summary.get("t_eval_s", math.inf),  # steady: the limit t -> infinity
-        "interface_mean_von_mises_over_P": summary["interface_mean_von_mises_Pa"] / P,
-        "max_von_mises_over_P": summary["max_von_mises_Pa"] / P,
-        **_segment_columns(summary["segment_mean_von_mises_Pa"], P, "von_mises_over_P"),
-        "dofs": summary["dofs"],
-        "time_steps": summary.get("time_steps", 0),
-        "newton_iterations": summary["newton_iterations"],
-        "wall_time_s": summary["wall_time_s"],
-        "n_ranks": summary.get("n_ranks", 1),
-    }
-
-
-def unit_cell_3d_table(summaries: dict[str, list[dict]], cells: dict[str, dict]) -> pd.DataFrame:
-    """One row per electrochemistry solve of the 3D unit cells and their 2D cross-sections (lab units).
-
-    ``summaries``: geometry label -> its solves' summaries; ``cells``: geometry label -> its table
-    columns (geometry, channel width, dimension).
-    """
-    return pd.DataFrame(_table(summaries, cells, _electrochemistry_row))
-
-
-def unit_cell_3d_mechanics_table(summaries: dict[str, list[dict]], cells: dict[str, dict]) -> pd.DataFrame:
-    """One row per mechanics solve of the 3D unit cells and their 2D cross-sections: segment-mean
-    von Mises stress at t_eval over the stack pressure, and the cost of the creep transient."""
-    rows = _table(summaries, cells, _mechanics_row)
-    return pd.DataFrame(rows, columns=None if rows else ["geometry", "channel_width_um", "dimension",
-                                                         "stack_pressure_MPa"])
-
-
-def _segment_bars(ax, rows: pd.DataFrame, prefix: str, suffix: str, colour_of, label_of) -> list[str]:
-    """Grouped bars of the per-segment columns ``prefix<segment>suffix``, one bar per row (2D hatched)."""
-    columns = [c for c in rows.columns if c.startswith(prefix) and c.endswith(suffix)]
-    names = [c[len(prefix):-len(suffix)].replace("_", " ") for c in columns]
-    width_bar = 0.8 / max(len(rows), 1)
-    for k, (_, row) in enumerate(rows.iterrows()):
-        ax.bar(np.arange(len(columns)) + (k - (len(rows) - 1) / 2) * width_bar, row[columns].to_numpy(float),
-               width_bar, color=colour_of(row), alpha=1.0 if row["dimension"] == 3 else 0.45,
-               hatch=None if row["dimension"] == 3 else "//", edgecolor="black", linewidth=0.5, label=label_of(row))
-    ax.set_xticks(np.arange(len(columns)), names, rotation=20)
-    return names
-
-
-def unit_cell_3d_comparison(table: pd.DataFrame, render_png: str | Path | None, current_mA_cm2: float,
-                            png_path: str | Path, mechanics: pd.DataFrame | None = None,
-                            pressure_MPa: float | None = None) -> None:
-    """3D unit cell beside the 2D cross-section of the same grid: cell voltage vs current, the
-    segment-mean current densities, the 3D current density on the LLZO surface and, when the 3D
-    mechanics ran, the segment-mean von Mises stress at t_eval."""
-    widths = sorted(table["channel_width_um"].unique())
-    with_mechanics = mechanics is not None and len(mechanics) > 0
-    if with_mechanics:
-        fig, grid = plt.subplots(2, 2, figsize=(13, 9.5))
-        axes = list(grid.ravel())
-    else:
-        fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [1, 1.15, 1.2]})
-    colours = plt.cm.viridis(np.linspace(0.1, 0.8, len(widths)))
-    for colour, width in zip(colours, widths):
-        for dimension, style in ((2, "--"), (3, "-")):
-            rows = table[(table["channel_width_um"] == width) & (table["dimension"] == dimension)]
-            if len(rows):
-                rows = rows.sort_values("current_mA_cm2")
-                axes[0].plot(rows["current_mA_cm2"], rows["cell_voltage_mV"], style, color=colour, marker="o", ms=3,
-                             label=f"{width:g} µm grid, {dimension}D")
-    axes[0].set(xscale="log", yscale="log", xlabel="applied current density (mA/cm²)", ylabel="cell voltage (mV)",
-                title="(a) symmetric-cell voltage")
-    axes[0].legend()
-
-    at = table[np.isclose(table["current_mA_cm2"], current_mA_cm2)].sort_values(["channel_width_um", "dimension"])
-
-    def colour_of(row):
-        return colours[widths.index(row["channel_width_um"])]
-
-    _segment_bars(axes[1], at, "mean_", "_normalised", colour_of,
-                  lambda row: f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
-                              f"(area ratio {row['interface_per_nominal']:.3f})")
-    axes[1].axhline(1.0, color="black", lw=0.8)
-    axes[1].set(ylabel="segment mean i / i_app", title=f"(b) where the current goes, {current_mA_cm2:g} mA/cm²")
-    axes[1].legend(fontsize=7)
-
-    if with_mechanics:
-        pressure = pressure_MPa if pressure_MPa is not None and np.isclose(
-            mechanics["stack_pressure_MPa"], pressure_MPa).any() else float(mechanics["stack_pressure_MPa"].min())
-        rows = mechanics[np.isclose(mechanics["stack_pressure_MPa"], pressure)].sort_values(
-            ["channel_width_um", "dimension"])
-        def label_of(row):
-            ccd = f", CCD {row['ccd_mA_cm2']:.3g} mA/cm²" if "ccd_mA_cm2" in row and np.isfinite(row["ccd_mA_cm2"]) else ""
-            return (f"{row['channel_width_um']:g} µm, {int(row['dimension'])}D "
-                    f"(interface mean {row['interface_mean_von_mises_over_P']:.2f} P{ccd})")
-
-        _segment_bars(axes[3], rows, "mean_", "_von_mises_over_P", colour_of, label_of)
-        axes[3].axhline(1.0, color="black", lw=0.8)
-        hours = float(rows["t_eval_s"].iloc[0]) / 3600.0
-        when = "in steady creep flow" if math.isinf(hours) else f"at {hours:g} h"
-        axes[3].set(ylabel="segment mean σₑ / P", title=f"(d) Li von Mises stress {when}, P = {pressure:g} MPa")
-        axes[3].legend(fontsize=7)
-
-    axes[2].axis("off")
-    axes[2].set_title(f"(c) |j| / i_app on the LLZO, 3D unit cell, {current_mA_cm2:g} mA/cm²")
-    if render_png is not None and Path(render_png).exists():
-        axes[2].imshow(plt.imread(render_png))
+def model_forms_figure(table: pd.DataFrame, experiments: pd.DataFrame, floor_mA_cm2: float,
+                       png_path: str | Path) -> None:
+    """CCD at the calibration pressure per geometry for each model form, each calibrated on its own
+    planar cell (so every form meets the planar measurement), beside the measured CCDs.  A grid with
+    no stable current down to ``floor_mA_cm2`` (the swept range) is drawn as a hollow triangle on it."""
+    pressure = float(table["pressure_MPa"].iloc[0])
+    geometries = table[["geometry", "channel_width_um"]].drop_duplicates().sort_values("channel_width_um")
+    position = {g: k for k, g in enumerate(geometries["geometry"])}
+    forms = list(dict.fromkeys(table["form"]))
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    for j, form in enumerate(forms):
+        rows = table[table["form"] == form].sort_values("channel_width_um")
+        style = FORM_STYLES.get(form, dict(color="black", marker="o", ls="-"))
+        record = bool(rows["model_of_record"].iloc[0])
+        shift = 0.1 * (j - (len(forms) - 1) / 2)  # side by side where forms coincide (the calibrated planar cell)
+        x = np.array([position[g] for g in rows["geometry"]]) + shift
+        ccd = rows["ccd_mA_cm2"].to_numpy(float)
+        grid, finite = rows["channel_width_um"].to_numpy() > 0, np.isfinite(ccd)
+        label = (f"{rows['model'].iloc[0]}: {int(rows['agree'].iloc[0])} of {int(rows['scored'].iloc[0])} "
+                 "experiments right" + (" (model of record)" if record else ""))
+        ax.plot(x[grid & finite], ccd[grid & finite], color=style["color"], ls=style["ls"], lw=2.4 if record else 1.4)
+        ax.plot(x[finite], ccd[finite], ls="none", marker=style["marker"], color=style["color"], ms=8 if record else 6,
+                label=label)
+        ax.plot(x[~finite], np.full((~finite).sum(), floor_mA_cm2), ls="none", marker="v", ms=7, mfc="white",
+                mec=style["color"], mew=1.5)
+    measured = experiments[(experiments["test"] == "ccd") & np.isclose(experiments["pressure_MPa"], pressure)]
+    first = True
+    for row in measured.itertuples():
+        name = f"grid{row.channel_width_um:g}" if row.channel_width_um else "planar"
+        if name in position:
+            ax.scatter([position[name]], [row.current_mA_cm2], marker="*", s=260, color="#c0392b", zorder=1.5,
+                       edgecolor="white", linewidth=0.6, label="measured CCD" if first else None)
+            first = False
+    if (~np.isfinite(table["ccd_mA_cm2"].to_numpy(float))).any():
+        ax.plot([], [], ls="none", marker="v", mfc="white", mec="black", label=f"no stable current ≥ {floor_mA_cm2:g} mA/cm²")
+    ax.set_xticks(range(len(position)), [g if g == "planar" else f"grid {w:g} µm" for g, w in
+                                         zip(geometries["geometry"], geometries["channel_width_um"])])
+    ax.set_yscale("log")
+    ax.set_ylim(floor_mA_cm2 / 1.6, None)
+    ax.set_ylabel(f"critical current density at {pressure:g} MPa (mA/cm²)")
+    ax.set_title("CCD by model form, each calibrated on the planar cell of its own dimension", fontsize=10)
+    ax.grid(True, which="both", axis="y", alpha=0.3)
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.tight_layout()
     save(fig, png_path)
+
+
+def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: float, pressure_MPa: float,
+                  stress_scale: float = 1.0) -> None:
+    """3D cells, one column per geometry (pyvista, off-screen), seen from the channels' side.
+
+    Top row: the equivalent stress in the Li near the interface, cut through the middle of the
+    pillar (z = const), so the section shows the channel Li beside the pillar and the Li on top of
+    it, while the mirror plane x = 0 shows the mid-plane of the crossing channel; the LLZO in grey.
+    Bottom row: the Li-ion current density on the LLZO surface, normalised by the applied one.
+
+    Each panel: ``label``, ``electrochemistry`` (VTU with ``current_density``), ``mechanics`` (VTU with
+    ``von_mises``), ``depth_um`` and ``channel_width_um`` (0 for planar).  Axes in µm (written "um":
+    VTK's font has no µ).
+    """
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    import pyvista as pv
+
+    from lisse.core.preview import _view_from_channels
+
+    pv.OFF_SCREEN = True
+    i_app = current_mA_cm2 * MA_CM2
+    stress, flux = "von Mises stress in Li (MPa)", "current density / applied"
+    shown = []
+    for panel in panels:
+        li, sse = pv.read(panel["mechanics"]), pv.read(panel["electrochemistry"])
+        li.points *= 1e6
+        sse.points *= 1e6
+        li.point_data[stress] = stress_scale * li.point_data["von_mises"] / 1e6
+        sse.point_data[flux] = np.linalg.norm(sse.point_data["current_density"], axis=1) / i_app
+        half = li.bounds[1]  # the quarter cell spans x, z in [0, half]
+        depth, band = panel["depth_um"], max(panel["depth_um"], 100.0)
+        cut = 0.5 * (0.5 * panel["channel_width_um"] + half)  # the pillar's mid-plane
+        near = (0.0, half, -depth - 0.5 * band, 0.5 * band, cut, half)
+        li_view = li.clip_box(near, invert=False).extract_surface(algorithm="dataset_surface")
+        sse_cut = sse.clip_box(near, invert=False).extract_surface(algorithm="dataset_surface")
+        sse_surface = sse.clip_box((0.0, half, -depth - 0.5 * band, 1.0, 0.0, half), invert=False)
+        shown.append((panel, li_view, sse_cut, sse_surface.extract_surface(algorithm="dataset_surface")))
+    stress_max = max(float(np.percentile(view.point_data[stress], 99.5)) for _, view, _, _ in shown)
+    flux_max = max(float(np.percentile(view.point_data[flux], 99)) for _, _, _, view in shown)
+    plotter = pv.Plotter(shape=(2, len(panels)), off_screen=True, window_size=(760 * len(panels), 1400), border=False)
+    bar = dict(vertical=True, color="black", position_x=0.84, position_y=0.15, height=0.65, width=0.05,
+               title_font_size=15, label_font_size=14, fmt="%.2g")
+    for column, (panel, li_view, sse_cut, sse_surface) in enumerate(shown):
+        last = column == len(shown) - 1
+        plotter.subplot(0, column)
+        plotter.add_mesh(li_view, scalars=stress, cmap="magma", clim=(0.0, stress_max), show_scalar_bar=last,
+                         scalar_bar_args=dict(bar, title=stress))
+        plotter.add_mesh(sse_cut, color="#c9d6e8")
+        plotter.add_text(f"{panel['label']}: von Mises stress in the Li at P = {pressure_MPa:g} MPa\n"
+                         "(cut through the pillar; LLZO grey)", font_size=10, color="black", position="upper_left")
+        plotter.subplot(1, column)
+        plotter.add_mesh(sse_surface, scalars=flux, cmap="viridis", clim=(0.0, flux_max), show_scalar_bar=last,
+                         scalar_bar_args=dict(bar, title=flux))
+        plotter.add_text(f"{panel['label']}: Li-ion current density on the LLZO at {current_mA_cm2:g} mA/cm2",
+                         font_size=10, color="black", position="upper_left")
+        for row, view in ((0, li_view), (1, sse_surface)):
+            plotter.subplot(row, column)
+            plotter.show_bounds(xtitle="x (um)", ytitle="y (um)", ztitle="z (um)", fmt="%.0f", color="black",
+                                font_size=10, location="outer", ticks="outside")
+            _view_from_channels(plotter, view)
+            plotter.reset_camera()
+            plotter.camera.zoom(0.8)
+    png_path = Path(png_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    plotter.screenshot(str(png_path))
+    plotter.close()
+    image = plt.imread(png_path)
+    fig = plt.figure(figsize=(image.shape[1] / 200, image.shape[0] / 200))
+    fig.figimage(image)
+    fig.savefig(png_path.with_suffix(".pdf"), dpi=200)
+    plt.close(fig)

@@ -244,10 +244,12 @@ class InterfaceResponse:
 
     def strain_rate_profile(self, i_app: float, P: float, eps_dot_0: float,
                             criterion: StabilityCriterion = StabilityCriterion()) -> pd.DataFrame:
-        """Both strain rates along the interface (for plots), one row per point of s."""
+        """Both strain rates at every interface point (for plots): one row per point of s in 2D, per
+        quadrature point with its ``area_m2`` in 3D."""
         s, i_loc, sigma_e = self.fields(i_app, P)
         ec, me = criterion.electrochemical_rate(i_loc), criterion.mechanical_rate(sigma_e, eps_dot_0)
-        return pd.DataFrame({"s_m": s, "segment": self.segments, "current_density_A_m2": i_loc,
+        where = {"s_m": s} if self.area is None else {"area_m2": self.area}
+        return pd.DataFrame({**where, "segment": self.segments, "current_density_A_m2": i_loc,
                              "von_mises_Pa": sigma_e, "eps_dot_ec_1_s": ec, "eps_dot_me_1_s": me,
                              "log10_ratio": log10_rate_ratio(ec, me)})
 
