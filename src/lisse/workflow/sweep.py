@@ -270,15 +270,14 @@ class CellSweep:
         cases = {}
         for row in self.study.experiments.itertuples():
             geometry = next(g for g, case in geometries.items() if same_value(case.channel_width_um, row.channel_width_um))
-            me_runs = self._runs_at(mechanics, "mechanics", row.temperature_C)
             cases[f"{geometry}|{row.temperature_C:g}"] = {
                 "geometry": geometry,
                 "channel_width_um": row.channel_width_um,
                 "temperature_C": row.temperature_C,
-                "ec": self.run_files("electrochemistry", geometry, "interface.csv", row.temperature_C),
+                **self._tables(geometry, mechanics, row.temperature_C),
                 "currents_A_m2": self.sweep_values("electrochemistry", row.temperature_C),
-                "me": [self.run_file("mechanics", geometry, run, "interface.csv") for run in me_runs],
-                "pressures_Pa": [p["stack_pressure"] for p in me_runs.values()],
+                "pressures_Pa": [p["stack_pressure"] for p in self._runs_at(mechanics, "mechanics",
+                                                                            row.temperature_C).values()],
             }
         return cases
 
@@ -301,13 +300,17 @@ class CellSweep:
                   if p.get("method") == "steady" or same_value(p["temperature"], temperature)}
         return dict(sorted(chosen.items(), key=lambda item: item[1][SWEPT_PARAMETER[solver]]))
 
+    def _tables(self, geometry: str, mechanics: dict[str, dict], temperature_C: float | None = None) -> dict:
+        """The interface tables of one geometry at one temperature, in sweep order: ``ec`` (one per
+        current) and ``me`` (one per run of ``mechanics`` there)."""
+        return {"ec": self.run_files("electrochemistry", geometry, "interface.csv", temperature_C),
+                "me": [self.run_file("mechanics", geometry, run, "interface.csv")
+                       for run in self._runs_at(mechanics, "mechanics", temperature_C)]}
+
     def form_calibration_inputs(self, form: str) -> dict[str, list[str]]:
         """The planar cell's tables of a model form: ``ec`` and ``me`` (for its calibration)."""
         geometries, mechanics = self._model(form)
-        planar = next(iter(geometries))
-        return {"ec": self.run_files("electrochemistry", planar, "interface.csv"),
-                "me": [self.run_file("mechanics", planar, run, "interface.csv") for run in self._runs_at(mechanics,
-                                                                                                         "mechanics")]}
+        return self._tables(next(iter(geometries)), mechanics)
 
     def form_sweep_values(self, form: str) -> dict[str, list[float]]:
         """The currents (A/m²) and pressures (Pa) of a model form's tables at the study temperature."""
@@ -319,16 +322,13 @@ class CellSweep:
         study temperature and validation cases (the model_forms rule's params)."""
         cases = {}
         for name, form in self.study.forms.items():
-            me_runs = self._runs_at(form.mechanics, "mechanics")
             cases[name] = {
                 "title": form.title, "dimension": form.dimension, "method": form.method, "record": form.record,
                 "calibration": self.calibration_file(name),
                 **self.form_sweep_values(name),
-                "geometries": {case.label: {
-                    "channel_width_um": case.channel_width_um,
-                    "ec": self.run_files("electrochemistry", geometry, "interface.csv"),
-                    "me": [self.run_file("mechanics", geometry, run, "interface.csv") for run in me_runs]}
-                    for geometry, case in form.geometries.items()},
+                "geometries": {case.label: {"channel_width_um": case.channel_width_um,
+                                            **self._tables(geometry, form.mechanics)}
+                               for geometry, case in form.geometries.items()},
                 "validation": self.validation_cases(name),
             }
         return cases
