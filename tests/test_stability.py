@@ -387,3 +387,17 @@ def test_illinois_root_finder():
     assert root == pytest.approx(2.0 ** (1 / 3), rel=1e-12) and iterations < 60
     step, _ = find_root_illinois(lambda x: -1.0 if x < 0.3 else 1.0, 0.0, 1.0)  # discontinuous: bisection fallback
     assert step == pytest.approx(0.3, abs=1e-11)
+
+
+def test_calibration_of_one_dimension_is_refused_in_the_other(tmp_path):
+    """An eps_dot_0 fitted on the 2D planar cell (sigma_e = 0.87 P) would raise every 3D CCD ~2.6x."""
+    import json
+
+    from lisse.cell.analysis import CalibrationMismatch, read_eps_dot_0
+
+    record = tmp_path / "calibration.json"
+    record.write_text(json.dumps({"eps_dot_0_per_s": 7.4e-4, "dimension": 2,
+                                  "cell": {"label": "planar_2d", "geometry_id": "planar_2d_h~5_x", "dimension": 2}}))
+    assert read_eps_dot_0(record, 2) == 7.4e-4
+    with pytest.raises(CalibrationMismatch, match=r"fitted on a 2D planar cell \(planar_2d_h~5_x\).*3D cells"):
+        read_eps_dot_0(record, 3)
