@@ -328,17 +328,25 @@ def phase_diagrams(diagrams: dict[str, pd.DataFrame], ccds: dict[str, pd.DataFra
 
 
 def phase_boundaries(ccds: dict[str, pd.DataFrame], experiments: pd.DataFrame, png_path: str | Path) -> None:
-    """Overlay of every geometry's boundary CCD(P) with the experiments pinned."""
+    """Overlay of every geometry's boundary CCD(P) with the experiments pinned: solid where the CCD lies
+    in the solved current range, dotted where it is extrapolated; the axis spans the solved range x/÷ 10."""
     colours = geometry_colours(list(ccds))
     fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    solved = []
     for label, ccd in ccds.items():
         converged = ccd[ccd["status"] == "converged"]
-        ax.plot(converged["ccd_mA_cm2"], converged["pressure_MPa"], color=colours[label],
+        inside = converged["ccd_mA_cm2"].where(~converged["extrapolated"].astype(bool))
+        solved += list(inside.dropna())
+        ax.plot(converged["ccd_mA_cm2"], converged["pressure_MPa"], color=colours[label], ls=":", lw=1.0)
+        ax.plot(inside, converged["pressure_MPa"], color=colours[label], lw=2.0,
                 label=label if len(converged) else f"{label} (no boundary in range)")
     for label in ccds:
         _pin_experiments(ax, experiments[experiments["geometry"] == label], colour=colours[label])
     first = next(iter(ccds.values()))
     _log_axes(ax, None, first["pressure_MPa"].to_numpy())
+    if solved:
+        ax.set_xlim(min(solved) / 10, max(solved) * 10)
+    ax.plot([], [], color="grey", ls=":", lw=1.0, label="outside the solved currents")
     ax.set_xlabel("applied current density (mA/cm²)")
     ax.set_ylabel("stack pressure (MPa)")
     ax.set_title("Stability boundaries (stable to the left of each line)")
