@@ -51,9 +51,10 @@ def evaluate_residual(system: BorderedSystem, update_state: Callable[[], None], 
 
 
 def solve(system: BorderedSystem, update_state: Callable[[], None], settings: NewtonSettings,
-          accept: Callable[[float], None] | None = None) -> StepOutcome:
+          accept: Callable[[float, float], None] | None = None) -> StepOutcome:
     """Newton from the current guess in ``system.u``; ``update_state()`` evaluates the material at u
-    (at every trial point of the line search), ``accept(alpha)`` is told the step length when a trial becomes the iterate."""
+    (at every trial point of the line search); ``accept(alpha, |R|)`` is told the step length and the
+    residual when a trial becomes the iterate."""
     comm = system.u.function_space.mesh.comm
     x = system.u.x.petsc_vec
     norm = evaluate_residual(system, update_state, comm)
@@ -93,7 +94,7 @@ def solve(system: BorderedSystem, update_state: Callable[[], None], settings: Ne
             return StepOutcome(False, iteration + 1, norm, "line search found no decrease of the residual")
         norm = trial_norm
         if accept is not None:
-            accept(alpha)
+            accept(alpha, norm)
         correction_norm = alpha * direction_norm
     return StepOutcome(False, settings.max_iterations, norm,
                        f"no convergence in {settings.max_iterations} Newton iterations")

@@ -83,6 +83,7 @@ logger = logging.getLogger(__name__)
 # tables.  Contact terms: as in the transient solver.
 QUADRATURE_DEGREE = 2
 CONTACT_QUADRATURE_DEGREE = 6
+PROGRESS_DOFS = 20_000  # above this a Newton step takes seconds: log each one
 
 
 def strain_rate_3d(v):
@@ -131,6 +132,7 @@ class SteadyCreepProblem:
         cell = mesh.basix_cell()
         self.W = fem.functionspace(mesh, basix.ufl.mixed_element([
             basix.ufl.element("Lagrange", cell, 2, shape=(tdim,)), basix.ufl.element("Lagrange", cell, 1)]))
+        self.started = time.perf_counter()
         self.solution = fem.Function(self.W, name="velocity_pressure")
         self.exponent = fem.Constant(mesh, 1.0)  # continued from 1 to the creep exponent
         self.rest_rate = fem.Constant(mesh, params.rest_strain_rate)
@@ -258,7 +260,15 @@ class SteadyCreepProblem:
         if not final:
             settings = replace(settings, atol=max(settings.atol, self.params.continuation_rtol * self.force_scale))
         self.reset_flow_direction()
-        return newton.solve(self.system, lambda: None, settings, accept=self.update_flow_direction)
+        return newton.solve(self.system, lambda: None, settings, accept=self._accepted_step)
+
+    def _accepted_step(self, alpha: float, residual_norm: float) -> None:
+        """After each Newton step: the dual update, and progress in the log (INFO for the long 3D solves)."""
+        self.update_flow_direction(alpha)
+        if self.comm.rank == 0:
+            logger.log(logging.INFO if self.n_dofs >= PROGRESS_DOFS else logging.DEBUG,
+                       "steady creep: n = %.3g, Newton step of length %.3g, |R| / F = %.2e, %.0f s", float(self.exponent.value),
+                       alpha, residual_norm / self.force_scale, time.perf_counter() - self.started)
 
     def continue_in_exponent(self) -> ContinuationRecord:
         """Solve at n = 1, then follow n to the creep exponent (steps grow after quick convergence,
