@@ -42,6 +42,17 @@ def test_paper_config_plans_six_3d_cells_and_their_cross_sections():
     assert counts["mechanics"] == 6 + 6 + 6
 
 
+def test_nested_config_override_is_parsed_like_the_file():
+    """Snakemake hands the values of ``--config key={...}`` over as strings ('150'): they are parsed and
+    validated as if they stood in the config file."""
+    run = snakemake("-n", "--forceall", "--quiet", "rules", "--config",
+                    "geometry={channel_widths_um: [150], land_to_channel_width_ratio: 1}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert job_counts(run.stdout + run.stderr)["geometry"] == 2 * 3  # planar, 150 and the experiments' 200, in 3D and 2D
+    bad = snakemake("-n", "--quiet", "rules", "--config", "geometry={channel_widths_um: [wide]}")
+    assert bad.returncode != 0 and "'geometry.channel_widths_um[0]' = 'wide' has the wrong type" in bad.stdout + bad.stderr
+
+
 def test_lint_is_clean():
     run = snakemake("--lint")
     assert run.returncode == 0, run.stdout + run.stderr

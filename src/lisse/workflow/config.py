@@ -86,6 +86,34 @@ def _fill_defaults(config: dict, schema: dict) -> None:
             _fill_defaults(config[name], sub)
 
 
+_SCALAR_TYPES = {"number": (int, float), "integer": (int,), "boolean": (bool,), "array": (list,), "object": (dict,)}
+
+
+def _parse_overrides(value, schema: dict):
+    """Snakemake hands the values inside a nested ``--config key={...}`` override over as strings
+    (``'150'``): parse a string as YAML where the schema expects another type, so an override is
+    validated like the same value in a config file (a string that does not parse stays as it is
+    and fails validation with its key)."""
+    expected = schema.get("type")
+    types = expected if isinstance(expected, list) else [expected]
+    if isinstance(value, str) and "string" not in types and any(t in _SCALAR_TYPES for t in types):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        wanted = tuple(c for t in types if t in _SCALAR_TYPES for c in _SCALAR_TYPES[t])
+        if isinstance(parsed, wanted) and not (isinstance(parsed, bool) and bool not in wanted):
+            value = parsed
+        else:
+            return value
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {key: _parse_overrides(item, properties.get(key, {})) for key, item in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_parse_overrides(item, schema["items"]) for item in value]
+    return value
+
+
 def read_schema(path: str | Path = DEFAULT_SCHEMA) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
@@ -93,6 +121,7 @@ def read_schema(path: str | Path = DEFAULT_SCHEMA) -> dict:
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Return a validated copy of ``config`` with every default filled in; raise :class:`ConfigError`."""
     schema = read_schema() if schema is None else schema
+    config = _parse_overrides(config, schema)
     validator = jsonschema.Draft7Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     if errors:
