@@ -205,3 +205,17 @@ def test_unit_cell_3d_max_element_not_below_interface():
 def test_old_unit_cell_keys_are_named():
     message = error_of(modified(unit_cell_3d__channel_widths_um=[200]))
     assert "unknown config key 'unit_cell_3d.channel_widths_um'" in message
+
+
+def test_yaml_error_names_file_line_and_column(tmp_path):
+    from lisse.workflow.config import config_files_of, read_config_file
+
+    bad = tmp_path / "study.yaml"
+    bad.write_text("study: mine\ngeometry:\n  channel_widths_um: [50, 100\nmesh: {}\n")
+    with pytest.raises(ConfigError, match=r"study.yaml, line 4, column 5: invalid YAML, expected ',' or '\]'"):
+        read_config_file(bad)
+    assert config_files_of(["-n", "--configfile", "a.yaml", "b.yaml", "--cores", "2"]) == \
+        ["config/config.yaml", "a.yaml", "b.yaml"]
+    run = subprocess.run([str(ROOT / "scripts" / "lisse"), "run", "-n", "--configfile", str(bad)],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and f"{bad}, line 4, column 5" in run.stderr

@@ -506,5 +506,45 @@ def _case_problems(config: dict, case: GeometryCase) -> list[str]:
             for problem in _cross_key_problems(probe)]
 
 
+def read_config_file(path: str | Path) -> dict:
+    """A config file's YAML; a syntax error names the file, line and column."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([f"config file {str(path)!r} not found"])
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        problem = getattr(error, "problem", None) or str(error)
+        context = getattr(error, "context", None)
+        raise ConfigError([f"{where}: invalid YAML, {problem}" + (f" ({context})" if context else "")]) from None
+
+
 def load_study_file(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
-    return load_study(yaml.safe_load(Path(path).read_text()) or {}, schema_path)
+    return load_study(read_config_file(path), schema_path)
+
+
+def config_files_of(arguments: list[str], default: str = "config/config.yaml") -> list[str]:
+    """The config files a Snakemake command line reads: the default, then every ``--configfile(s)``."""
+    files, taking = [default], False
+    for argument in arguments:
+        if argument in ("--configfile", "--configfiles"):
+            taking = True
+        elif argument.startswith("--configfile=") or argument.startswith("--configfiles="):
+            files.append(argument.split("=", 1)[1])
+        elif taking and not argument.startswith("-"):
+            files.append(argument)
+        else:
+            taking = False
+    return files
+
+
+if __name__ == "__main__":  # scripts/lisse run: check the YAML of the config files before Snakemake reads them
+    import sys
+
+    try:
+        for config_file in config_files_of(sys.argv[1:]):
+            read_config_file(config_file)
+    except ConfigError as error:
+        sys.exit(str(error))
