@@ -1,6 +1,8 @@
 # lisse: electro-chemo-mechanical stability of Li | LLZO interfaces.
 # Thin entry point: the config is validated (workflow/schemas/config.schema.yaml) before
 # any job is planned; the rules live in workflow/rules/.
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 from lisse.workflow.config import load_study
@@ -11,7 +13,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-STUDY = load_study(config, "workflow/schemas/config.schema.yaml")
+# a relative experiments file is read from the folder of the (last) config file
+STUDY = load_study(config, "workflow/schemas/config.schema.yaml",
+                   config_dir=Path(workflow.configfiles[-1]).parent if workflow.configfiles else None)
 RESULTS = STUDY.results
 
 

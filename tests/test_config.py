@@ -15,6 +15,7 @@ from lisse.workflow.config import ConfigError, load_study, load_study_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+DEFAULT["experiments"]["file"] = str(ROOT / "config" / DEFAULT["experiments"]["file"])  # as load_study_file reads it
 
 
 def modified(**changes) -> dict:
@@ -219,3 +220,22 @@ def test_yaml_error_names_file_line_and_column(tmp_path):
     run = subprocess.run([str(ROOT / "scripts" / "lisse"), "run", "-n", "--configfile", str(bad)],
                          capture_output=True, text=True)
     assert run.returncode != 0 and f"{bad}, line 4, column 5" in run.stderr
+
+
+def test_experiments_file_is_read_from_the_config_files_folder(tmp_path, monkeypatch):
+    study_dir = tmp_path / "my_study"
+    study_dir.mkdir()
+    (study_dir / "cells.csv").write_text((ROOT / "config" / "experiments.csv").read_text())
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["experiments"]["file"] = "cells.csv"
+    (study_dir / "study.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    study = load_study_file(study_dir / "study.yaml")
+    assert Path(study.config["experiments"]["file"]).resolve() == (study_dir / "cells.csv").resolve()
+    config["experiments"]["file"] = "missing.csv"
+    (study_dir / "study.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(Exception, match=r"'experiments.file' = 'missing.csv', looked for .*my_study/missing.csv"):
+        load_study_file(study_dir / "study.yaml")
+    del config["experiments"]  # the default: the study's shipped points
+    (study_dir / "study.yaml").write_text(yaml.safe_dump(config))
+    assert len(load_study_file(study_dir / "study.yaml").experiments) == 6

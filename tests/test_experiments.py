@@ -76,3 +76,24 @@ def test_missing_column(tmp_path):
 def test_new_channel_width_is_named(tmp_path):
     table = read_experiments(write(tmp_path, GOOD, "grid75,75,0.5,1.0,25,short,ccd,lab,\n"))
     assert channel_widths_um(table) == (75.0, 200.0)
+
+
+def test_labels_follow_the_width(tmp_path):
+    table = read_experiments(write(tmp_path, "Grid200,200,0.5,1.0,25,stable,cycling,lab,\n",
+                                   "pillars,200,0.2,1.0,25,stable,cycling,lab,\n", "PLANAR,,0.3,1.0,25,short,ccd,lab,\n"))
+    assert list(table["geometry"]) == ["grid200", "grid200", "planar"]
+    assert list(table["label"]) == ["Grid200", "pillars", "PLANAR"]
+    message = problems(write(tmp_path, "grid100,200,0.5,1.0,25,stable,cycling,lab,\n"))
+    assert "row 1 (line 2), column 'geometry': value 'grid100' is not allowed" in message and "'grid200'" in message
+
+
+def test_duplicate_rows_name_both(tmp_path):
+    message = problems(write(tmp_path, GOOD, "planar,,0.3,1.0,25,short,ccd,lab,\n", GOOD))
+    assert "row 3 (line 4) repeats row 1 (line 2)" in message
+
+
+def test_empty_and_header_only_files(tmp_path):
+    assert "no experiments: the file has a header but no rows" in problems(write(tmp_path))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert "the file is empty" in problems(empty)

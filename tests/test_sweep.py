@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def read_config(name: str) -> dict:
     config = yaml.safe_load((ROOT / "config" / name).read_text())
-    config["experiments"]["file"] = str(ROOT / config["experiments"]["file"])  # independent of the cwd
+    config["experiments"]["file"] = str(ROOT / "config" / config["experiments"]["file"])  # independent of the cwd
     return config
 
 

@@ -60,7 +60,7 @@ rule figure_phase_diagrams:
     """Figures 4 and 5: phase diagrams, boundary overlay, CCD vs channel width; experiments pinned."""
     input:
         **CELLS.stability_inputs(),
-        experiments=config["experiments"]["file"],
+        experiments=STUDY.config["experiments"]["file"],
         calibration=f"{RESULTS}/calibration.json",
     output:
         diagrams=report(

@@ -48,7 +48,7 @@ rule stability:
 rule validation:
     """Classify every experiment with the calibrated model; score the agreement."""
     input:
-        experiments=config["experiments"]["file"],
+        experiments=STUDY.config["experiments"]["file"],
         calibration=f"{RESULTS}/calibration.json",
         interfaces=CELLS.validation_inputs(),
     output:
@@ -92,7 +92,7 @@ rule form_calibration:
 rule model_forms:
     """The model-form table: CCD at the calibration pressure and agreement score of each form."""
     input:
-        experiments=config["experiments"]["file"],
+        experiments=STUDY.config["experiments"]["file"],
         tables=CELLS.model_form_inputs(),
     output:
         table=report(f"{RESULTS}/model_forms.csv", caption="../report/model_forms.rst", category="Validation"),

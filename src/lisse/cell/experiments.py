@@ -10,6 +10,7 @@ Columns (the experiments of Study A, Adv. Mater. 2021, 2104009): ``geometry`` (`
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -33,15 +34,36 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read_experiments(path: str | Path, default_temperature_C: float = 25.0) -> pd.DataFrame:
-    """The experiments table with numeric columns parsed; raise :class:`ExperimentsError` listing every bad cell."""
+GRID_LABEL = re.compile(r"^grid\s*(\d+(?:\.\d*)?)$")
+
+
+def geometry_label(channel_width_um: float) -> str:
+    """The study's label of a geometry: ``planar`` or ``grid<width>``."""
+    return f"grid{channel_width_um:g}" if channel_width_um else "planar"
+
+
+def read_experiments(path: str | Path, default_temperature_C: float = 25.0, given_as: str | None = None) -> pd.DataFrame:
+    """The experiments table with numeric columns parsed; raise :class:`ExperimentsError` listing every bad cell.
+
+    A row's geometry is its channel width: its label is checked against it (case-insensitive;
+    ``grid100`` with width 200 is a contradiction, a free label such as ``pillars`` is kept in
+    ``label``) and replaced by the study's (``planar``, ``grid200``).  Rows repeating the same
+    width, current, pressure, temperature and test are refused.
+    """
     path = Path(path)
     if not path.is_file():
-        raise ExperimentsError(path, [f"file not found (config key 'experiments.file' = {str(path)!r})"])
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        looked = f", looked for {path.resolve()}" if given_as is not None else ""
+        raise ExperimentsError(path, [f"file not found (config key 'experiments.file' = {given_as or str(path)!r}"
+                                      f"{looked}; a relative path is read from the config file's folder)"])
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ExperimentsError(path, ["the file is empty: it needs a header and at least one row"]) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise ExperimentsError(path, [f"missing column(s) {missing}; the header must hold {list(REQUIRED_COLUMNS)}"])
+    if raw.empty:
+        raise ExperimentsError(path, ["no experiments: the file has a header but no rows"])
     problems, rows = [], []
     for index, row in raw.iterrows():
         where = f"row {index + 1} (line {index + 2})"
@@ -49,14 +71,17 @@ def read_experiments(path: str | Path, default_temperature_C: float = 25.0) -> p
         def bad(column: str, allowed: str, where: str = where, row=row) -> None:
             problems.append(f"{where}, column '{column}': value {row[column]!r} is not allowed: {allowed}")
 
-        geometry, width_text = row["geometry"].strip(), row["channel_width_um"].strip()
+        label, width_text = row["geometry"].strip(), row["channel_width_um"].strip()
         width = _number(width_text) if width_text else 0.0
-        if not geometry:
+        named = GRID_LABEL.match(label.lower())
+        if not label:
             bad("geometry", "'planar' or a grid label such as 'grid200'")
-        if geometry == "planar" and width_text:
+        if label.lower() == "planar" and width_text:
             bad("channel_width_um", "empty for the planar cell")
-        elif geometry != "planar" and (width is None or width <= 0):
+        elif label.lower() != "planar" and (width is None or width <= 0):
             bad("channel_width_um", "a channel width in um > 0 (empty only for geometry 'planar')")
+        elif named and width and not math.isclose(float(named.group(1)), width):
+            bad("geometry", f"a label that agrees with channel_width_um = {width_text} (e.g. {geometry_label(width)!r})")
         current = _number(row["current_mA_cm2"])
         if current is None or current <= 0:
             bad("current_mA_cm2", "a number > 0 (mA/cm2)")
@@ -70,9 +95,18 @@ def read_experiments(path: str | Path, default_temperature_C: float = 25.0) -> p
         outcome = row["outcome"].strip().lower()
         if outcome not in OUTCOMES:
             bad("outcome", f"one of {list(OUTCOMES)}")
-        rows.append({"row": index + 1, "geometry": geometry, "channel_width_um": width, "current_mA_cm2": current,
+        rows.append({"row": index + 1, "geometry": geometry_label(width or 0.0), "label": label,
+                     "channel_width_um": width, "current_mA_cm2": current,
                      "pressure_MPa": pressure, "temperature_C": temperature, "outcome": outcome,
                      "test": row["test"], "source": row["source"], "note": row.get("note", "")})
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        key = (row["channel_width_um"], row["current_mA_cm2"], row["pressure_MPa"], row["temperature_C"],
+               row["test"].strip().lower())
+        if key in seen and None not in key:
+            problems.append(f"row {row['row']} (line {row['row'] + 1}) repeats row {seen[key]} (line {seen[key] + 1}): "
+                            "the same geometry, current, pressure, temperature and test; keep one")
+        seen.setdefault(key, row["row"])
     if problems:
         raise ExperimentsError(path, problems)
     return pd.DataFrame(rows)

@@ -477,10 +477,33 @@ def model_forms(config: dict, experiments: pd.DataFrame) -> dict[str, ModelForm]
     return forms
 
 
-def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
-    """Validate ``config`` (a Snakemake ``config`` dict or a parsed YAML) and build the study."""
+SHIPPED_CONFIG_DIR = DEFAULT_SCHEMA.parents[2] / "config"  # where the study's own experiments file lives
+
+
+def experiments_path(config: dict, explicit: bool, config_dir: str | Path | None) -> Path:
+    """The experiments file: a relative ``experiments.file`` is read from the config file's folder
+    (from the working directory when the config is not a file), the default one from the shipped
+    ``config/`` folder."""
+    path = Path(config["experiments"]["file"])
+    if path.is_absolute():
+        return path
+    base = (Path(config_dir) if config_dir is not None else Path.cwd()) if explicit else SHIPPED_CONFIG_DIR
+    resolved = (base / path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd())  # the rules' paths stay relative to the workflow
+    except ValueError:
+        return resolved
+
+
+def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA, config_dir: str | Path | None = None) -> Study:
+    """Validate ``config`` (a Snakemake ``config`` dict or a parsed YAML, read from a file in
+    ``config_dir`` if given) and build the study."""
+    explicit = isinstance(config.get("experiments"), dict) and "file" in config["experiments"]
     config = validate_config(config, read_schema(schema_path))
-    experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"])
+    given = config["experiments"]["file"]
+    config["experiments"]["file"] = str(experiments_path(config, explicit, config_dir))
+    experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"],
+                                   given_as=given)
     cases = geometry_cases(config, extra_channel_widths_um=channel_widths_um(experiments))
     problems = ([problem for case in cases for problem in _case_problems(config, case)]
                 + _unit_cell_3d_problems(config) + _comparison_problems(config))
@@ -522,7 +545,7 @@ def read_config_file(path: str | Path) -> dict:
 
 
 def load_study_file(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
-    return load_study(read_config_file(path), schema_path)
+    return load_study(read_config_file(path), schema_path, config_dir=Path(path).parent)
 
 
 def config_files_of(arguments: list[str], default: str = "config/config.yaml") -> list[str]:
