@@ -134,5 +134,6 @@ def test_more_pressure_never_destabilises_in_the_default_study(workflow_run):
 def test_report_is_self_contained(workflow_run):
     html = (workflow_run / "report.html").read_text(errors="replace")
     assert len(html) > 100_000
-    for caption_fragment in ("Stability phase diagrams", "Validation table", "Strain-rate profiles"):
+    for caption_fragment in ("Stability phase diagrams", "Validation table", "Strain rates at the figures",
+                             "Model forms. For each form of the model"):
         assert caption_fragment in html
