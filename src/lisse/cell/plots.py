@@ -211,6 +211,19 @@ def strain_rate_distributions(profiles: dict[str, pd.DataFrame], current_mA_cm2:
     save(fig, png_path)
 
 
+def _save_render(plotter, png_path: str | Path) -> None:
+    """A pyvista render as PNG, and its PDF twin for the paper (the same raster in a page)."""
+    png_path = Path(png_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    plotter.screenshot(str(png_path))
+    plotter.close()
+    image = plt.imread(png_path)
+    fig = plt.figure(figsize=(image.shape[1] / 200, image.shape[0] / 200))
+    fig.figimage(image)
+    fig.savefig(png_path.with_suffix(".pdf"), dpi=200)
+    plt.close(fig)
+
+
 def field_maps(panels: list[dict], png_path: str | Path, stress_scale: float = 1.0) -> None:
     """Li flux arrows in the SSE and equivalent stress in the Li, one column per geometry (pyvista, off-screen).
 
@@ -252,16 +265,7 @@ def field_maps(panels: list[dict], png_path: str | Path, stress_scale: float = 1
         plotter.view_xy()
         plotter.enable_parallel_projection()
         plotter.reset_camera()
-    png_path = Path(png_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    plotter.screenshot(str(png_path))
-    plotter.close()
-    # the PDF twin, for the paper: the same raster in a page
-    image = plt.imread(png_path)
-    fig = plt.figure(figsize=(image.shape[1] / 200, image.shape[0] / 200))
-    fig.figimage(image)
-    fig.savefig(png_path.with_suffix(".pdf"), dpi=200)
-    plt.close(fig)
+    _save_render(plotter, png_path)
 
 
 def _pin_experiments(ax: plt.Axes, experiments: pd.DataFrame, colour="black", label_prefix="") -> None:
@@ -524,12 +528,4 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
             _view_from_channels(plotter, view)
             plotter.reset_camera()
             plotter.camera.zoom(0.8)
-    png_path = Path(png_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    plotter.screenshot(str(png_path))
-    plotter.close()
-    image = plt.imread(png_path)
-    fig = plt.figure(figsize=(image.shape[1] / 200, image.shape[0] / 200))
-    fig.figimage(image)
-    fig.savefig(png_path.with_suffix(".pdf"), dpi=200)
-    plt.close(fig)
+    _save_render(plotter, png_path)

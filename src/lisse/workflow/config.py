@@ -286,23 +286,20 @@ class Study:
     def dimension(self) -> int:
         return self.config["geometry"]["dimension"]
 
+    def _find(self, kind: str, key: str):
+        """``key`` in the study's ``kind`` (geometries, mechanics) or in a model form's."""
+        for holder in (self, *self.forms.values()):
+            if key in getattr(holder, kind):
+                return getattr(holder, kind)[key]
+        raise KeyError(f"no {kind} entry {key!r} in study {self.name!r}")
+
     def case(self, geometry_id: str) -> GeometryCase:
         """A geometry of the study or of a model form, by id."""
-        if geometry_id in self.geometries:
-            return self.geometries[geometry_id]
-        for form in self.forms.values():
-            if geometry_id in form.geometries:
-                return form.geometries[geometry_id]
-        raise KeyError(f"no geometry {geometry_id!r} in study {self.name!r}")
+        return self._find("geometries", geometry_id)
 
     def mechanics_run(self, run: str) -> dict:
         """The SI parameters of a mechanics run of the study or of a model form."""
-        if run in self.mechanics:
-            return self.mechanics[run]
-        for form in self.forms.values():
-            if run in form.mechanics:
-                return form.mechanics[run]
-        raise KeyError(f"no mechanics run {run!r} in study {self.name!r}")
+        return self._find("mechanics", run)
 
 
 def electrochemistry_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
