@@ -18,15 +18,20 @@ experiments = read_experiments(inputs.experiments, default_temperature_C=config[
 eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration, config["geometry"]["dimension"])
 plots.phase_diagrams(diagrams, ccds, experiments, config["stability"]["critical_stable_fraction"], eps_dot_0,
                         output.diagrams)
-plots.phase_boundaries(ccds, experiments, output.boundaries)
+# the solved currents: where the diagrams are interpolated, not extrapolated
+solved = pd.concat(diagrams.values()).query("not extrapolated")["current_mA_cm2"]
+current_range = (solved.min(), solved.max()) if len(solved) else tuple(config["stability"]["current_range_mA_cm2"])
+plots.phase_boundaries(ccds, experiments, output.boundaries, current_range)
 
 pressure = config["stability"]["calibration_pressure_MPa"]
 at_pressure = pd.DataFrame([
     {"geometry": label, "channel_width_um": widths[label], "pressure_MPa": pressure,
-     "ccd_mA_cm2": float(np.exp(np.interp(np.log(pressure), np.log(ccd["pressure_MPa"]), np.log(ccd["ccd_mA_cm2"]))))}
+     "ccd_mA_cm2": float(np.exp(np.interp(np.log(pressure), np.log(ccd["pressure_MPa"]), np.log(ccd["ccd_mA_cm2"])))),
+     # the boundary's status at the pressure row nearest the calibration pressure (NaN CCD: why)
+     "status": ccd["status"].iloc[int(np.argmin(np.abs(np.log(ccd["pressure_MPa"] / pressure))))]}
     for label, ccd in ccds.items()
 ])
 at_pressure.to_csv(output.ccd_table, index=False)
-plots.ccd_vs_channel_width(at_pressure, experiments, pressure, output.ccd)
+plots.ccd_vs_channel_width(at_pressure, experiments, pressure, output.ccd, current_range)
 for row in at_pressure.itertuples():
     log.info("CCD at %g MPa, %s: %.3f mA/cm2", pressure, row.geometry, row.ccd_mA_cm2)

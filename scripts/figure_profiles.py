@@ -13,6 +13,7 @@ config = params.config
 dimension = config["geometry"]["dimension"]
 current, pressure = config["figures"]["current_mA_cm2"], config["figures"]["pressure_MPa"]
 eps_dot_0 = analysis.read_eps_dot_0(inputs.calibration, dimension)
+critical_fraction = config["stability"]["critical_stable_fraction"]
 profiles = {}
 for label in params.labels:  # each geometry's tables are in sweep order, the order of the sweep values
     response = analysis.response(inputs[input_name(label, "electrochemistry")], params.currents_A_m2,
@@ -21,11 +22,11 @@ for label in params.labels:  # each geometry's tables are in sweep order, the or
                                                    analysis.criterion(config))
 if dimension == 3:
     plots.interface_distributions(profiles, current, pressure, output.profiles)
-    plots.strain_rate_distributions(profiles, current, pressure, eps_dot_0, output.strain_rates)
+    plots.strain_rate_distributions(profiles, current, pressure, eps_dot_0, output.strain_rates, critical_fraction)
 else:
     plots.interface_profiles(
         {label: pd.read_csv(inputs[input_name(label, "electrochemistry_at_figure_point")]) for label in params.labels},
         {label: analysis.mechanics_table(inputs[input_name(label, "mechanics_at_figure_point")], params.stress_scale)
          for label in params.labels},
         current, pressure, output.profiles)
-    plots.strain_rate_profiles(profiles, current, pressure, eps_dot_0, output.strain_rates)
+    plots.strain_rate_profiles(profiles, current, pressure, eps_dot_0, output.strain_rates, critical_fraction)

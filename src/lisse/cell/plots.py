@@ -16,13 +16,16 @@ import pandas as pd
 from lisse.core.figures import plt, save
 from lisse.core.units import MA_CM2
 
+# Segment backgrounds are greys (no hue), so they cannot be mistaken for the data's colours: blue for the
+# current and stripping, red for the stress and creep, green for "creep keeps up".
 SEGMENT_COLOURS = {
-    "interface_channel_floor": "#d8e6f3",
-    "interface_lower_corner": "#f6d6d6",
-    "interface_side_wall": "#e6f0dc",
-    "interface_upper_corner": "#f6d6d6",
-    "interface_land_top": "#f1ecdf",
+    "interface_channel_floor": "#ececec",
+    "interface_lower_corner": "#cfcfcf",
+    "interface_side_wall": "#f9f9f9",
+    "interface_upper_corner": "#cfcfcf",
+    "interface_land_top": "#e4e4e4",
 }
+CURRENT_COLOUR, STRESS_COLOUR, KEEPS_UP_COLOUR = "#1f5fa8", "#b2412b", "#2e8b57"
 SEGMENT_SHORT = {
     "interface_channel_floor": "floor",
     "interface_lower_corner": "",
@@ -72,45 +75,85 @@ def interface_profiles(ec: dict[str, pd.DataFrame], me: dict[str, pd.DataFrame],
     for column, label in enumerate(labels):
         top, bottom = axes[0, column], axes[1, column]
         ec_table, me_table = ec[label], latest(me[label])
-        top.plot(ec_table["s_m"] * 1e6, ec_table["current_density_normalised"], color="#1f5fa8")
-        bottom.plot(me_table["s_m"] * 1e6, me_table["von_mises_Pa"] / 1e6, color="#b2412b")
+        top.plot(ec_table["s_m"] * 1e6, ec_table["current_density_normalised"], color=CURRENT_COLOUR)
+        bottom.plot(me_table["s_m"] * 1e6, me_table["von_mises_Pa"] / 1e6, color=STRESS_COLOUR)
         for ax, table in ((top, ec_table), (bottom, me_table)):
             shade_segments(ax, table)
             ax.set_xlim(0, table["s_m"].max() * 1e6)
+        top.axhline(1.0, color="black", ls=":", lw=1.0)
+        bottom.axhline(pressure_MPa, color="black", ls=":", lw=1.0)
         top.set_title(label, pad=12)
         bottom.set_xlabel("interface coordinate s (µm)")
-    axes[0, 0].set_ylabel(f"i_loc / i_app (–)\nat {current_mA_cm2:g} mA/cm²")
-    axes[1, 0].set_ylabel(f"σ_e (MPa)\nat P = {pressure_MPa:g} MPa")
-    fig.suptitle("Interface profiles from the mirror plane (mid-channel) to mid-land", y=1.02)
+    axes[0, 0].set_ylabel(f"i_loc / i_app (–)\nat {current_mA_cm2:g} mA/cm² (dotted: 1)")
+    axes[1, 0].set_ylabel(f"σ_e in the Li (MPa)\nat P = {pressure_MPa:g} MPa (dotted)")
+    fig.suptitle("Interface profiles of the 2D cross-sections from the mirror plane (mid-channel) to mid-land; "
+                 "grey bands: floor, corner, wall, corner, land", y=1.02, fontsize=9)
     fig.tight_layout()
     save(fig, png_path)
 
 
+def _keeps_up(share: float, critical_fraction: float | None, of: str) -> str:
+    """'creep keeps up on 12 % of its length: short', the verdict when the critical fraction is known."""
+    text = f"creep keeps up on {100 * share:.0f} % of its {of}"
+    if critical_fraction is None:
+        return text
+    return f"{text}:\n{'stable' if share >= critical_fraction else 'short'} (needs ≥ {100 * critical_fraction:.0f} %)"
+
+
+def _strain_rate_legend(fig: plt.Figure, boxes: bool) -> None:
+    """One legend for every panel, under them, in the data's colours (none of which is a background's):
+    lines and the green fill of the 2D profiles, or the boxes and the green shares of the 3D distributions."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if boxes:
+        handles = [Patch(facecolor=CURRENT_COLOUR, edgecolor=CURRENT_COLOUR, alpha=0.5, label="stripping ε̇_EC"),
+                   Patch(facecolor=STRESS_COLOUR, edgecolor=STRESS_COLOUR, alpha=0.5, label="creep ε̇_ME"),
+                   Line2D([], [], ls="none", marker="$\\%$", ms=9, color=KEEPS_UP_COLOUR,
+                          label="above a segment: share of its area where creep keeps up (ε̇_ME ≥ ε̇_EC)")]
+    else:
+        handles = [Line2D([], [], color=CURRENT_COLOUR, lw=2.0, label="stripping ε̇_EC"),
+                   Line2D([], [], color=STRESS_COLOUR, lw=2.0, ls="--", label="creep ε̇_ME"),
+                   Patch(facecolor=KEEPS_UP_COLOUR, alpha=0.35, label="creep keeps up (ε̇_ME ≥ ε̇_EC)")]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), bbox_to_anchor=(0.5, 0.0), fontsize=8)
+
+
 def strain_rate_profiles(profiles: dict[str, pd.DataFrame], current_mA_cm2: float, pressure_MPa: float,
-                         eps_dot_0: float, png_path: str | Path) -> None:
-    """eps_dot_EC (solid) against eps_dot_ME (dashed) along the interface, per geometry.
+                         eps_dot_0: float, png_path: str | Path, critical_fraction: float | None = None) -> None:
+    """eps_dot_EC (solid) against eps_dot_ME (dashed) along the interface, per geometry, green where creep
+    keeps up; each title gives the stable length fraction and, with ``critical_fraction``, the verdict.
 
     Each table is an ``InterfaceResponse.strain_rate_profile``: ``s_m``, ``segment``, ``eps_dot_ec_1_s``, ``eps_dot_me_1_s``.
+    The axis spans the stripping rates with four decades below; a creep rate under it (Li at rest) leaves the plot.
     """
+    from lisse.cell.stability.criterion import stability_metrics
+
     labels = list(profiles)
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.0 * len(labels), 3.4), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(labels), figsize=(3.0 * len(labels), 3.9), sharey=True, squeeze=False)
+    ec_all = np.concatenate([profiles[label]["eps_dot_ec_1_s"].to_numpy(float) for label in labels])
+    me_all = np.concatenate([profiles[label]["eps_dot_me_1_s"].to_numpy(float) for label in labels])
+    rates = np.concatenate([ec_all, me_all])
+    rates = rates[np.isfinite(rates) & (rates > 0)]
+    floor = 10.0 ** (np.floor(np.log10(ec_all[ec_all > 0].min())) - 4)
+    bottom, top = max(rates.min() / 2, floor), 10.0 ** np.ceil(np.log10(rates.max()) + 0.2)
     for ax, label in zip(axes[0], labels):
         table = profiles[label]
-        s = table["s_m"] * 1e6
+        s = table["s_m"].to_numpy() * 1e6
+        ec, me = table["eps_dot_ec_1_s"].to_numpy(float), table["eps_dot_me_1_s"].to_numpy(float)
         shade_segments(ax, table)
-        ax.semilogy(s, table["eps_dot_ec_1_s"], color="#1f5fa8", label="stripping ε̇_EC")
-        ax.semilogy(s, table["eps_dot_me_1_s"], color="#b2412b", ls="--", label="creep ε̇_ME")
-        stable = table["eps_dot_me_1_s"] >= table["eps_dot_ec_1_s"]
-        ax.fill_between(s, table["eps_dot_ec_1_s"], table["eps_dot_me_1_s"], where=stable, color="#2e8b57", alpha=0.15,
-                        lw=0, label="creep keeps up")
-        ax.set_title(label, pad=12)
+        ax.semilogy(s, ec, color=CURRENT_COLOUR)
+        ax.semilogy(s, np.maximum(me, bottom / 10), color=STRESS_COLOUR, ls="--")
+        ax.fill_between(s, ec, np.maximum(me, bottom / 10), where=me >= ec, color=KEEPS_UP_COLOUR, alpha=0.35, lw=0)
+        share = stability_metrics(table["s_m"].to_numpy(), ec, me).stable_fraction
+        ax.set_title(f"{label}\n{_keeps_up(share, critical_fraction, 'length')}", pad=12, fontsize=8.5)
         ax.set_xlim(0, s.max())
+        ax.set_ylim(bottom, top)
         ax.set_xlabel("interface coordinate s (µm)")
     axes[0, 0].set_ylabel("strain rate (1/s)")
-    axes[0, 0].legend(loc="lower left")
-    fig.suptitle(f"Strain rates at {current_mA_cm2:g} mA/cm², {pressure_MPa:g} MPa "
-                 f"(ε̇₀ = {eps_dot_0:.3g} 1/s)", y=1.03)
-    fig.tight_layout()
+    fig.suptitle(f"Strain rates along the interface at {current_mA_cm2:g} mA/cm², {pressure_MPa:g} MPa "
+                 f"(ε̇₀ = {eps_dot_0:.3g} 1/s); grey bands: floor, corner, wall, corner, land", y=1.0, fontsize=9.5)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    _strain_rate_legend(fig, boxes=False)
     save(fig, png_path)
 
 
@@ -167,8 +210,8 @@ def interface_distributions(profiles: dict[str, pd.DataFrame], current_mA_cm2: f
     for column, label in enumerate(labels):
         table, segments = profiles[label], _segments_of(profiles[label])
         top, bottom = axes[0, column], axes[1, column]
-        _segment_boxes(top, table, "current_density_A_m2", segments, 0.0, "#1f5fa8", scale=1.0 / i_app)
-        _segment_boxes(bottom, table, "von_mises_Pa", segments, 0.0, "#b2412b", scale=1e-6)
+        _segment_boxes(top, table, "current_density_A_m2", segments, 0.0, CURRENT_COLOUR, scale=1.0 / i_app)
+        _segment_boxes(bottom, table, "von_mises_Pa", segments, 0.0, STRESS_COLOUR, scale=1e-6)
         for ax in (top, bottom):
             _segment_axis(ax, segments)
         bottom.axhline(pressure_MPa, color="black", ls=":", lw=1.0)
@@ -183,15 +226,18 @@ def interface_distributions(profiles: dict[str, pd.DataFrame], current_mA_cm2: f
 
 
 def strain_rate_distributions(profiles: dict[str, pd.DataFrame], current_mA_cm2: float, pressure_MPa: float,
-                              eps_dot_0: float, png_path: str | Path) -> None:
+                              eps_dot_0: float, png_path: str | Path, critical_fraction: float | None = None) -> None:
     """3D cells: per segment, the area-weighted distributions of eps_dot_EC (blue) and eps_dot_ME (red), and
-    the share of the segment's area where creep keeps up."""
+    the share of the segment's area where creep keeps up (green, above it); each title gives the share of
+    the whole interface and, with ``critical_fraction``, the verdict."""
+    from lisse.cell.stability.criterion import area_stability_metrics
+
     labels = list(profiles)
-    fig, axes = plt.subplots(1, len(labels), figsize=(2.9 * len(labels), 3.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(labels), figsize=(2.9 * len(labels), 4.3), sharey=True, squeeze=False)
     for ax, label in zip(axes[0], labels):
         table, segments = profiles[label], _segments_of(profiles[label])
-        _segment_boxes(ax, table, "eps_dot_ec_1_s", segments, -0.19, "#1f5fa8", width=0.3)
-        _segment_boxes(ax, table, "eps_dot_me_1_s", segments, +0.19, "#b2412b", width=0.3)
+        _segment_boxes(ax, table, "eps_dot_ec_1_s", segments, -0.19, CURRENT_COLOUR, width=0.3)
+        _segment_boxes(ax, table, "eps_dot_me_1_s", segments, +0.19, STRESS_COLOUR, width=0.3)
         ax.set_yscale("log")
         _segment_axis(ax, segments)
         for k, segment in enumerate(segments):
@@ -199,15 +245,16 @@ def strain_rate_distributions(profiles: dict[str, pd.DataFrame], current_mA_cm2:
             stable = float(rows.loc[rows["eps_dot_me_1_s"] >= rows["eps_dot_ec_1_s"], "area_m2"].sum()
                            / rows["area_m2"].sum())
             ax.text(k, 1.0, f"{100 * stable:.0f} %", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                    fontsize=7, color="#2e6b3a")
-        ax.set_title(label, pad=14)
+                    fontsize=7, color=KEEPS_UP_COLOUR, fontweight="bold")
+        share = area_stability_metrics(table["area_m2"].to_numpy(), table["eps_dot_ec_1_s"].to_numpy(),
+                                       table["eps_dot_me_1_s"].to_numpy()).stable_fraction
+        ax.set_title(f"{label}\n{_keeps_up(share, critical_fraction, 'area')}", pad=14, fontsize=8.5)
     axes[0, 0].set_ylabel("strain rate (1/s)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color="#1f5fa8", alpha=0.5), plt.Rectangle((0, 0), 1, 1, color="#b2412b",
-                                                                                      alpha=0.5)]
-    axes[0, 0].legend(handles, ["stripping ε̇_EC", "creep ε̇_ME"], loc="lower left", fontsize=7)
-    fig.suptitle(f"Strain rates at {current_mA_cm2:g} mA/cm², {pressure_MPa:g} MPa (ε̇₀ = {eps_dot_0:.3g} 1/s); "
-                 "above each segment: the share of its area where creep keeps up", y=1.02, fontsize=9)
-    fig.tight_layout()
+    fig.suptitle(f"Strain rates per interface segment of the 3D cells at {current_mA_cm2:g} mA/cm², {pressure_MPa:g} MPa "
+                 f"(ε̇₀ = {eps_dot_0:.3g} 1/s): median (bar), 25–75 % of the area (box), 5–95 % (whisker)",
+                 y=1.0, fontsize=9)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    _strain_rate_legend(fig, boxes=True)
     save(fig, png_path)
 
 
@@ -277,29 +324,61 @@ def _pin_experiments(ax: plt.Axes, experiments: pd.DataFrame, colour="black", la
                        label=f"{label_prefix}{outcome} (exp.)", **style, **colours)
 
 
+def _log_ticks(lo: float, hi: float, subs: tuple, room: float = 1.15) -> list[float]:
+    """Log-axis ticks at subs x 10^k inside [lo, hi], plus each end that is more than a factor ``room``
+    from its nearest inner tick (so the ends of the range are labelled where the labels have room)."""
+    from matplotlib.ticker import LogLocator
+
+    inner = [t for t in LogLocator(base=10, subs=subs).tick_values(lo, hi) if lo * (1 + 1e-9) < t < hi * (1 - 1e-9)]
+    ends = [end for end in (lo, hi) if not inner or min(abs(np.log(end / t)) for t in inner) > np.log(room)]
+    return sorted(set(inner) | set(ends))
+
+
 def _log_axes(ax: plt.Axes, currents, pressures) -> None:
-    """Log axes on the diagram's ranges, with plain-number tick labels."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
+    """Log axes on the diagram's ranges, with plain-number tick labels at both ends of each range."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
     if currents is not None:
         ax.set_xlim(currents.min(), currents.max())
+        ax.set_xticks(_log_ticks(currents.min(), currents.max(), (1.0,), room=2.5))
+    ax.xaxis.set_major_formatter(plain)
     ax.set_ylim(pressures.min(), pressures.max())
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    for axis, subs in ((ax.xaxis, (1.0,)), (ax.yaxis, (1.0, 2.0, 5.0))):
-        axis.set_major_locator(LogLocator(base=10, subs=subs))
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(FuncFormatter(lambda *_: ""))
+    ax.set_yticks(_log_ticks(pressures.min(), pressures.max(), (1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(plain)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_minor_formatter(NullFormatter())
+
+
+def boundary_in_range(ccd: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a ``ccd.csv`` whose CCD was found inside the solved currents (converged, not extrapolated)."""
+    return ccd[(ccd["status"] == "converged") & ~ccd["extrapolated"].astype(bool)]
+
+
+def _why_no_boundary(ccd: pd.DataFrame, current_range: tuple[float, float] | None) -> str:
+    """Why a geometry has no boundary in the solved currents: unstable or stable at all of them."""
+    converged = ccd[ccd["status"] == "converged"]["ccd_mA_cm2"].to_numpy(float)
+    below = (ccd["status"] == "unstable_throughout").any() or (
+        current_range is not None and (converged < current_range[0]).any())
+    above = (ccd["status"] == "stable_throughout").any() or (
+        current_range is not None and (converged > current_range[1]).any())
+    if below and not above:
+        return "unstable at every solved current"
+    if above and not below:
+        return "stable at every solved current"
+    return "stable or unstable throughout, by pressure"
 
 
 def phase_diagrams(diagrams: dict[str, pd.DataFrame], ccds: dict[str, pd.DataFrame], experiments: pd.DataFrame,
                    critical_fraction: float, eps_dot_0: float, png_path: str | Path) -> None:
-    """Per geometry: the mean log-ratio log10(ε̇_ME/ε̇_EC) over (i_app, P), the stability boundary, experiments."""
+    """Per geometry: the mean log-ratio log10(ε̇_ME/ε̇_EC) over (i_app, P), the stability boundary, experiments.
+    A panel without a boundary in its range says so, and whether the geometry is stable or unstable throughout."""
     labels = list(diagrams)
     columns = min(3, len(labels))
     rows = -(-len(labels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.7 * columns, 3.3 * rows), squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.7 * columns, 3.4 * rows), squeeze=False, sharex=True, sharey=True)
     limit = max(float(np.nanpercentile(np.abs(d["mean_log10_rate_ratio"]), 95)) for d in diagrams.values())
     for ax, label in zip(axes.ravel(), labels):
         d = diagrams[label]
@@ -315,7 +394,13 @@ def phase_diagrams(diagrams: dict[str, pd.DataFrame], ccds: dict[str, pd.DataFra
         ax.plot(boundary["ccd_mA_cm2"], boundary["pressure_MPa"], color="black", lw=1.8)
         _pin_experiments(ax, experiments[experiments["geometry"] == label])
         _log_axes(ax, currents, pressures)
-        ax.set_title(f"{label}" + ("" if len(boundary) else " (no boundary in range)"))
+        stable = d["stable"].astype(bool)
+        inside = ((boundary["ccd_mA_cm2"] >= currents.min()) & (boundary["ccd_mA_cm2"] <= currents.max())).any()
+        if inside:
+            ax.set_title(label)
+        else:
+            why = ("stable" if stable.all() else "unstable" if not stable.any() else "stable or unstable") + " throughout"
+            ax.set_title(f"{label}: {why}\n(no boundary in range)", fontsize=9)
         ax.grid(False)
     for ax in axes.ravel()[len(labels):]:
         ax.set_visible(False)
@@ -323,69 +408,146 @@ def phase_diagrams(diagrams: dict[str, pd.DataFrame], ccds: dict[str, pd.DataFra
         ax.set_xlabel("applied current density (mA/cm²)")
     for ax in axes[:, 0]:
         ax.set_ylabel("stack pressure (MPa)")
+    for ax in axes.ravel()[len(labels) - columns:len(labels)]:  # the last panel of each column carries its x labels
+        ax.xaxis.set_tick_params(labelbottom=True)
+        ax.set_xlabel("applied current density (mA/cm²)")
+    fig.subplots_adjust(hspace=0.42, wspace=0.12)
     bar = fig.colorbar(mesh, ax=axes, shrink=0.85, pad=0.02)
-    bar.set_label("mean log10(ε̇_ME / ε̇_EC) (–)  blue: creep keeps up")
+    bar.set_label("mean log10(ε̇_ME / ε̇_EC) (–)\nblue: creep keeps up, red: stripping outruns creep")
     fig.suptitle(f"Stability phase diagrams: black line = boundary (stable fraction {critical_fraction:g}), "
                  f"stable to its left; grey veil: outside the solved range; ε̇₀ = {eps_dot_0:.3g} 1/s; "
                  "x short, o stable (exp.)", fontsize=9)
     save(fig, png_path)
 
 
-def phase_boundaries(ccds: dict[str, pd.DataFrame], experiments: pd.DataFrame, png_path: str | Path) -> None:
+def _experiment_legend_handles() -> list:
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], ls="none", marker="x", mew=2.0, ms=7, color="black", label="measured: shorted"),
+            Line2D([], [], ls="none", marker="o", mfc="none", mew=1.6, ms=7, color="black",
+                   label="measured: stable (marker in its geometry's colour)")]
+
+
+def phase_boundaries(ccds: dict[str, pd.DataFrame], experiments: pd.DataFrame, png_path: str | Path,
+                     current_range_mA_cm2: tuple[float, float] | None = None) -> None:
     """Overlay of every geometry's boundary CCD(P) with the experiments pinned: solid where the CCD lies
-    in the solved current range, dotted where it is extrapolated; the axis spans the solved range x/÷ 10."""
+    in the solved current range, dotted where it is extrapolated (the shaded bands); the axis spans the
+    solved range x/÷ 10.  A geometry without a boundary in the solved currents says so in the legend."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     colours = geometry_colours(list(ccds))
-    fig, ax = plt.subplots(figsize=(5.6, 4.2))
-    solved = []
+    fig, ax = plt.subplots(figsize=(8.6, 4.4))
+    solved, handles = [], []
     for label, ccd in ccds.items():
         converged = ccd[ccd["status"] == "converged"]
         inside = converged["ccd_mA_cm2"].where(~converged["extrapolated"].astype(bool))
         solved += list(inside.dropna())
-        ax.plot(converged["ccd_mA_cm2"], converged["pressure_MPa"], color=colours[label], ls=":", lw=1.0)
-        ax.plot(inside, converged["pressure_MPa"], color=colours[label], lw=2.0,
-                label=label if len(converged) else f"{label} (no boundary in range)")
+        planar = label == "planar"  # on top of the grids, thin, so a grid on the same line does not hide it
+        zorder, width = (4, 1.3) if planar else (3, 2.6)
+        ax.plot(converged["ccd_mA_cm2"], converged["pressure_MPa"], color=colours[label], ls=":", lw=1.2, zorder=zorder)
+        ax.plot(inside, converged["pressure_MPa"], color=colours[label], lw=width, zorder=zorder)
+        if inside.notna().any():
+            handles.append(Line2D([], [], color=colours[label], lw=width, label=label))
+        else:
+            handles.append(Patch(color=colours[label],
+                                 label=f"{label}: no boundary in range\n({_why_no_boundary(ccd, current_range_mA_cm2)})"))
     for label in ccds:
         _pin_experiments(ax, experiments[experiments["geometry"] == label], colour=colours[label])
     first = next(iter(ccds.values()))
     _log_axes(ax, None, first["pressure_MPa"].to_numpy())
-    if solved:
-        ax.set_xlim(min(solved) / 10, max(solved) * 10)
-    ax.plot([], [], color="grey", ls=":", lw=1.0, label="outside the solved currents")
+    lo, hi = current_range_mA_cm2 if current_range_mA_cm2 else (min(solved, default=0.1), max(solved, default=1.0))
+    ax.set_xlim(lo / 10, hi * 10)
+    for left, right in ((lo / 10, lo), (hi, hi * 10)):
+        ax.axvspan(left, right, color="#eeeeee", lw=0, zorder=0)
+        ax.text(np.sqrt(left * right), 0.98, "outside the\nsolved currents", transform=ax.get_xaxis_transform(),
+                ha="center", va="top", fontsize=7, color="#777777")
+    handles += [Line2D([], [], color="grey", ls=":", lw=1.2, label="dotted: extrapolated (fields held)"),
+                *_experiment_legend_handles()]
     ax.set_xlabel("applied current density (mA/cm²)")
     ax.set_ylabel("stack pressure (MPa)")
-    ax.set_title("Stability boundaries (stable to the left of each line)")
-    handles, names = ax.get_legend_handles_labels()
-    unique = dict(zip(names, handles))
-    ax.legend(unique.values(), unique.keys(), loc="upper left", fontsize=7, ncol=2)
+    ax.set_title("Stability boundaries CCD(P): stable to the left of each line")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7.5, frameon=False)
     save(fig, png_path)
 
 
 def ccd_vs_channel_width(model: pd.DataFrame, experiments: pd.DataFrame, pressure_MPa: float,
-                         png_path: str | Path) -> None:
+                         png_path: str | Path, current_range_mA_cm2: tuple[float, float] | None = None) -> None:
     """Predicted CCD at one pressure vs channel width, planar as reference, with measured CCDs.
 
-    ``model`` has columns geometry, channel_width_um, ccd_mA_cm2.
+    ``model`` has columns geometry, channel_width_um, ccd_mA_cm2 (NaN: no boundary at this pressure) and
+    optionally status (the ``ccd.csv`` status there: ``stable_throughout`` draws a grid at the top of the
+    solved currents, anything else at the bottom).  A CCD outside ``current_range_mA_cm2`` (the solved
+    currents) is drawn hollow: it is extrapolated.  Every grid width is on the axis, with or without a CCD;
+    when no grid has one the plot says so.
     """
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    colour = CURRENT_COLOUR
     grids = model[model["channel_width_um"] > 0].sort_values("channel_width_um")
     planar = model[model["channel_width_um"] == 0]
-    ax.plot(grids["channel_width_um"], grids["ccd_mA_cm2"], "o-", color="#1f5fa8", label="model, grids")
-    if len(planar):
-        ax.axhline(planar["ccd_mA_cm2"].iloc[0], color="black", ls="--", lw=1.2, label="model, planar")
+    widths, ccd = grids["channel_width_um"].to_numpy(float), grids["ccd_mA_cm2"].to_numpy(float)
+    finite = np.isfinite(ccd)
+    values = [*ccd[finite], *planar["ccd_mA_cm2"].dropna()]
+    lo, hi = current_range_mA_cm2 if current_range_mA_cm2 else (min(values, default=0.1), max(values, default=1.0))
+    inside = finite & (ccd >= lo * (1 - 1e-9)) & (ccd <= hi * (1 + 1e-9))
+    ax.plot(widths[finite], ccd[finite], ls=":", color=colour, lw=1.4)
+    if inside.any():
+        ax.plot(widths[inside], ccd[inside], "o-", color=colour, ms=7, label="model, grids")
+    if (finite & ~inside).any():
+        ax.plot(widths[finite & ~inside], ccd[finite & ~inside], "o", mfc="white", mec=colour, mew=1.6, ms=7,
+                label="model, outside the solved currents (extrapolated)")
+    for w, value in zip(widths[finite], ccd[finite]):
+        ax.annotate(f"{value:.3g}", (w, value), textcoords="offset points", xytext=(7, 5), fontsize=8, color=colour)
+    status = grids["status"].to_numpy() if "status" in grids else np.full(len(grids), "", dtype=object)
+    above = ~finite & (status == "stable_throughout")
+    below = ~finite & ~above
+    if below.any():
+        ax.plot(widths[below], np.full(below.sum(), lo), "v", mfc="white", mec=colour, mew=1.6, ms=9, clip_on=False,
+                label=f"model: no stable current ≥ {lo:g} mA/cm²")
+    if above.any():
+        ax.plot(widths[above], np.full(above.sum(), hi), "^", mfc="white", mec=colour, mew=1.6, ms=9, clip_on=False,
+                label=f"model: stable up to {hi:g} mA/cm² and beyond")
+    if len(planar) and np.isfinite(planar["ccd_mA_cm2"].iloc[0]):
+        value = planar["ccd_mA_cm2"].iloc[0]
+        ax.axhline(value, color="black", ls="--", lw=1.2, label="model, planar")
+        ax.text(0.99, value, f"planar {value:.3g} ", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+                fontsize=8)
     measured = experiments[(experiments["test"] == "ccd") & np.isclose(experiments["pressure_MPa"], pressure_MPa)]
     grid_points = measured[measured["channel_width_um"] > 0]
-    ax.scatter(grid_points["channel_width_um"], grid_points["current_mA_cm2"], marker="*", s=140, color="#c0392b",
+    ax.scatter(grid_points["channel_width_um"], grid_points["current_mA_cm2"], marker="*", s=160, color="#c0392b",
                zorder=5, label="measured CCD, grid")
     for value in measured[measured["channel_width_um"] == 0]["current_mA_cm2"]:
-        ax.axhline(value, color="#c0392b", ls=":", lw=1.4, label="measured CCD, planar")
+        ax.axhline(value, color="#c0392b", ls=":", lw=1.4, label="measured CCD, planar (calibration)")
+    if not finite.any() and len(grids):
+        why = ("every grid is stable at every solved current" if above.all() else
+               "every grid is unstable at every solved current" if below.all() else "no grid has a boundary here")
+        ax.text(0.5, 0.3, f"No grid has a CCD in the solved currents\n({lo:g}–{hi:g} mA/cm²) at {pressure_MPa:g} MPa:\n{why}",
+                transform=ax.transAxes, ha="center", va="center", fontsize=10, color="#333333",
+                bbox=dict(boxstyle="round,pad=0.5", facecolor="#fff7e0", edgecolor="#c9a227"))
     ax.set_xscale("log")
-    widths = sorted(set(grids["channel_width_um"]) | set(grid_points["channel_width_um"]))
-    ax.set_xticks(widths, [f"{w:g}" for w in widths])
+    ax.set_yscale("log")
+    every = sorted(set(widths) | set(grid_points["channel_width_um"]))
+    if every:
+        ax.set_xlim(min(every) / 1.5, max(every) * 1.5)
+        ax.set_xticks(every, [f"{w:g}" for w in every])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.minorticks_off()
+    shown = [*values, *grid_points["current_mA_cm2"], *measured["current_mA_cm2"], lo, hi]
+    bottom, top = min(shown) / 1.6, max(shown) * 1.6
+    ax.set_ylim(bottom, top)
+    for band in ((bottom, lo), (hi, top)):
+        if band[1] > band[0]:
+            ax.axhspan(*band, color="#eeeeee", lw=0, zorder=0)
+    ax.text(0.99, hi, "outside the solved currents ", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+            fontsize=7, color="#777777")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("channel width w = land width (µm)")
     ax.set_ylabel(f"critical current density at {pressure_MPa:g} MPa (mA/cm²)")
-    ax.set_title("Predicted CCD vs channel width")
-    ax.legend(fontsize=7)
+    ax.set_title(f"Predicted CCD vs channel width at {pressure_MPa:g} MPa")
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     save(fig, png_path)
 
 
