@@ -1,5 +1,5 @@
 """Rule `figure_field_maps`: Li flux in the SSE and equivalent stress in the Li, planar vs grid (2D
-cross-sections: zoom windows around the channel corner; 3D cells: oblique views near the interface)."""
+cross-sections: the cell near the interface at one scale; 3D cells: oblique views near the interface)."""
 
 from lisse.cell import plots
 from lisse.core import logs
@@ -11,7 +11,5 @@ panels = [{"label": label, "window_um": window, "depth_um": params.depths_um[lab
            "channel_width_um": params.channel_widths_um[label],
            "electrochemistry": inputs[input_name(label, "electrochemistry")],
            "mechanics": inputs[input_name(label, "mechanics")]} for label, window in params.windows_um.items()]
-if params.dimension == 3:
-    plots.field_maps_3d(panels, output.png, params.current_mA_cm2, params.pressure_MPa, params.stress_scale)
-else:
-    plots.field_maps(panels, output.png, params.stress_scale)
+field_maps = plots.field_maps_3d if params.dimension == 3 else plots.field_maps
+field_maps(panels, output.png, params.current_mA_cm2, params.pressure_MPa, params.stress_scale, params.temperature_C)

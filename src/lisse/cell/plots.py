@@ -271,48 +271,129 @@ def _save_render(plotter, png_path: str | Path) -> None:
     plt.close(fig)
 
 
-def field_maps(panels: list[dict], png_path: str | Path, stress_scale: float = 1.0) -> None:
-    """Li flux arrows in the SSE and equivalent stress in the Li, one column per geometry (pyvista, off-screen).
-
-    Each panel: ``label``, ``electrochemistry`` (VTU with ``current_density``), ``mechanics``
-    (VTU with ``von_mises``), ``window_um`` (x0, x1, y0, y1).  ``stress_scale`` multiplies the
-    stresses (a steady solve at another pressure).
-    """
-    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+def _linear_triangles(grid) -> tuple[np.ndarray, np.ndarray]:
+    """Points (µm, x and y) and linear triangles of a 2D VTU: each quadratic (Lagrange) triangle split in four."""
     import pyvista as pv
 
-    pv.OFF_SCREEN = True
-    stress_max = 0.0
-    grids = []
+    cells = grid.cells_dict
+    if pv.CellType.LAGRANGE_TRIANGLE in cells or pv.CellType.QUADRATIC_TRIANGLE in cells:
+        six = cells.get(pv.CellType.LAGRANGE_TRIANGLE, cells.get(pv.CellType.QUADRATIC_TRIANGLE))
+        triangles = np.concatenate([six[:, [0, 3, 5]], six[:, [3, 1, 4]], six[:, [5, 4, 2]], six[:, [3, 4, 5]]])
+    else:
+        triangles = cells[pv.CellType.TRIANGLE]
+    return np.asarray(grid.points)[:, :2] * 1e6, triangles
+
+
+def _operating_point(current_mA_cm2: float, pressure_MPa: float, temperature_C: float | None) -> str:
+    return (f"i_app = {current_mA_cm2:g} mA/cm², P = {pressure_MPa:g} MPa"
+            + ("" if temperature_C is None else f", T = {temperature_C:g} °C"))
+
+
+def _uniform(values: np.ndarray, tolerance: float = 0.02) -> bool:
+    """Whether a field is uniform to ``tolerance`` of its mean (the planar cell's)."""
+    values = np.asarray(values, float)
+    return bool(np.ptp(values) <= tolerance * max(abs(values.mean()), 1e-300))
+
+
+def field_maps(panels: list[dict], png_path: str | Path, current_mA_cm2: float, pressure_MPa: float,
+               stress_scale: float = 1.0, temperature_C: float | None = None) -> None:
+    """2D cross-sections, one panel per geometry at one scale (µm axes): the von Mises stress in the Li
+    (magma) and the Li-ion current density in the LLZO normalised by the applied one (blues, with arrows
+    for its direction), the interface in black, from the top of the Li down past the channel floor.
+
+    Each panel: ``label``, ``electrochemistry`` (VTU with ``current_density``), ``mechanics`` (VTU with
+    ``von_mises``), ``depth_um``, ``channel_width_um`` (0 for planar).  ``stress_scale`` multiplies the
+    stresses (a steady solve at another pressure).  A uniform field (the planar cell's) is stated in
+    numbers on its panel.
+    """
+    import matplotlib.tri as mtri
+    import pyvista as pv
+
+    i_app = current_mA_cm2 * MA_CM2
+    reach = max(max(panel["depth_um"] for panel in panels), 100.0)  # how far below the land top the maps go
+    band = 0.35 * reach
+    shown = []
     for panel in panels:
         ec, me = pv.read(panel["electrochemistry"]), pv.read(panel["mechanics"])
-        ec.points *= 1e6
-        me.points *= 1e6
-        me.point_data["von Mises (MPa)"] = stress_scale * me.point_data["von_mises"] / 1e6
-        stress_max = max(stress_max, float(np.percentile(me.point_data["von Mises (MPa)"], 99.5)))
-        grids.append((panel, ec, me))
-    plotter = pv.Plotter(shape=(1, len(panels)), off_screen=True, window_size=(700 * len(panels), 760), border=False)
-    for column, (panel, ec, me) in enumerate(grids):
-        plotter.subplot(0, column)
-        x0, x1, y0, y1 = panel["window_um"]
-        box = (x0, x1, y0, y1, -1.0, 1.0)
-        me_view, ec_view = me.clip_box(box, invert=False), ec.clip_box(box, invert=False)
-        plotter.add_mesh(me_view, scalars="von Mises (MPa)", cmap="magma", clim=(0.0, stress_max), lighting=False,
-                         scalar_bar_args=dict(title="von Mises stress in Li (MPa)", color="black", vertical=False,
-                                              position_x=0.2, position_y=0.02, width=0.6, height=0.06))
-        plotter.add_mesh(ec_view, color="#dfe7f1", lighting=False)
-        flux = ec_view.extract_points(np.linspace(0, ec_view.n_points - 1, min(ec_view.n_points, 500)).astype(int))
-        magnitude = np.linalg.norm(flux.point_data["current_density"], axis=1)
-        scale = 0.06 * (x1 - x0) / max(magnitude.max(), 1e-30)
-        arrows = flux.glyph(orient="current_density", scale=False, factor=1.0)
-        arrows = flux.glyph(orient="current_density", scale="current_density", factor=scale) if magnitude.max() > 0 else arrows
-        plotter.add_mesh(arrows, color="#1f5fa8", lighting=False)
-        plotter.add_text(f"{panel['label']}: Li-ion flux (arrows) in LLZO, von Mises stress in Li", font_size=10, color="black",
-                         position="upper_left")
-        plotter.view_xy()
-        plotter.enable_parallel_projection()
-        plotter.reset_camera()
-    _save_render(plotter, png_path)
+        xy_ec, tri_ec = _linear_triangles(ec)
+        xy_me, tri_me = _linear_triangles(me)
+        flux = np.asarray(ec.point_data["current_density"])[:, :2] / i_app
+        stress = stress_scale * np.asarray(me.point_data["von_mises"]) / 1e6
+        width = float(max(xy_ec[:, 0].max(), xy_me[:, 0].max()))
+        bottom = -(panel["depth_um"] + band) if panel["channel_width_um"] > 0 else -band
+        shown.append(dict(panel=panel, ec=mtri.Triangulation(*xy_ec.T, tri_ec), me=mtri.Triangulation(*xy_me.T, tri_me),
+                          flux=flux, stress=stress, window=(0.0, width, bottom, band)))
+    stress_max = max(float(np.percentile(p["stress"], 99.5)) for p in shown)
+    flux_max = max(float(np.percentile(np.linalg.norm(p["flux"], axis=1), 99.0)) for p in shown)
+    # one scale for every panel: inches per µm, panels side by side aligned on the land top (y = 0)
+    inch = 4.6 / max(p["window"][3] - p["window"][2] for p in shown)
+    left, gap, top_pad, bottom_pad = 0.8, 0.7, 0.75, 0.75
+    widths = [inch * (p["window"][1] - p["window"][0]) for p in shown]
+    fig_w = left + sum(widths) + gap * (len(shown) - 1) + 1.9
+    fig_h = top_pad + inch * max(p["window"][3] - p["window"][2] for p in shown) + bottom_pad
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    x = left
+    stress_map = flux_map = None
+    for p, w in zip(shown, widths):
+        x0, x1, y0, y1 = p["window"]
+        h = inch * (y1 - y0)
+        ax = fig.add_axes((x / fig_w, (fig_h - top_pad - inch * (y1 - shown[0]["window"][3]) - h) / fig_h, w / fig_w, h / fig_h))
+        x += w + gap
+        magnitude = np.linalg.norm(p["flux"], axis=1)
+        flux_map = ax.tripcolor(p["ec"], magnitude, shading="gouraud", cmap="Blues", vmin=0.0, vmax=flux_max,
+                                rasterized=True)
+        stress_map = ax.tripcolor(p["me"], p["stress"], shading="gouraud", cmap="magma", vmin=0.0, vmax=stress_max,
+                                  rasterized=True)
+        # arrows on a regular grid in the LLZO, length proportional to |i| / i_app
+        nx = max(int(round((x1 - x0) / (0.07 * (y1 - y0)))), 3)
+        gx, gy = np.meshgrid(np.linspace(x0, x1, nx + 2)[1:-1], np.linspace(y0, 0.0, int(nx * (-y0) / (x1 - x0)) + 2)[1:-1])
+        finder = p["ec"].get_trifinder()
+        inside = finder(gx, gy) >= 0
+        ux = mtri.LinearTriInterpolator(p["ec"], p["flux"][:, 0])(gx, gy)
+        uy = mtri.LinearTriInterpolator(p["ec"], p["flux"][:, 1])(gx, gy)
+        spacing = (x1 - x0) / (nx + 1)
+        quiver = ax.quiver(gx[inside], gy[inside], np.asarray(ux)[inside], np.asarray(uy)[inside], color="#e8590c",
+                           angles="xy", scale_units="xy", scale=1.0 / (0.8 * spacing), width=0.012 * 60 / max(w * 25, 60),
+                           zorder=4)
+        # the interface (fillets of 2 µm do not show at this scale)
+        cw, depth = p["panel"]["channel_width_um"], p["panel"]["depth_um"]
+        outline = ([(0, -depth), (cw / 2, -depth), (cw / 2, 0), (x1, 0)] if cw > 0 else [(0, 0), (x1, 0)])
+        ax.plot(*np.array(outline).T, color="black", lw=1.0, zorder=5)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal")
+        ax.grid(False)
+        ax.set_xlabel("x (µm)")
+        ax.set_title(p["panel"]["label"] if cw == 0 else f"{p['panel']['label']}: channel {cw:g} µm, depth {depth:g} µm",
+                     fontsize=9)
+        ax.text(0.03, 0.97, "Li", transform=ax.transAxes, ha="left", va="top", color="white", fontsize=9, fontweight="bold")
+        ax.text(0.97, 0.03, "LLZO", transform=ax.transAxes, ha="right", va="bottom", color="#0b2a4a", fontsize=9,
+                fontweight="bold")
+        if _uniform(p["stress"]) and _uniform(magnitude):
+            ax.annotate(f"uniform fields:\nσ_e = {p['stress'].mean():.2f} MPa\ni = {magnitude.mean():.2f} i_app",
+                        xy=(0.5, -0.3), xycoords="axes fraction", ha="center", va="top", fontsize=8,
+                        bbox=dict(boxstyle="round,pad=0.3", facecolor="white", edgecolor="#999999", alpha=0.9))
+        else:
+            k = int(np.argmax(p["stress"]))
+            xs, ys = p["me"].x[k], p["me"].y[k]
+            ax.annotate(f"max σ_e {p['stress'][k]:.2f} MPa", xy=(xs, ys), xytext=(x0 + 0.05 * (x1 - x0), ys + 0.45 * band),
+                        fontsize=8, color="white", arrowprops=dict(arrowstyle="->", color="white", lw=1.0), zorder=6)
+        if p is shown[0]:
+            ax.set_ylabel("y (µm), land top at 0")
+    bar_x = (left + sum(widths) + gap * (len(shown) - 1) + 0.35) / fig_w
+    height = (fig_h - top_pad - bottom_pad) / fig_h
+    for k, (mappable, label) in enumerate(((stress_map, "von Mises stress in the Li (MPa)"),
+                                           (flux_map, "Li-ion current density in the LLZO / applied (–)"))):
+        cax = fig.add_axes((bar_x + k * 0.75 / fig_w, bottom_pad / fig_h, 0.14 / fig_w, height))
+        bar = fig.colorbar(mappable, cax=cax)
+        bar.set_label(label, fontsize=8)
+        bar.ax.tick_params(labelsize=8)
+    ax.quiverkey(quiver, bar_x, 0.35 * bottom_pad / fig_h, 1.0, "arrow: i = i_app", labelpos="E", coordinates="figure",
+                 fontproperties=dict(size=8))
+    fig.suptitle(f"2D cross-sections at {_operating_point(current_mA_cm2, pressure_MPa, temperature_C)}: "
+                 "where the current goes (LLZO, arrows) and the stress (Li)", fontsize=9.5,
+                 y=1 - 0.25 / fig_h, x=0.02, ha="left")
+    save(fig, png_path)
 
 
 def _pin_experiments(ax: plt.Axes, experiments: pd.DataFrame, colour="black", label_prefix="") -> None:
@@ -629,23 +710,63 @@ def model_forms_figure(table: pd.DataFrame, experiments: pd.DataFrame, floor_mA_
     save(fig, png_path)
 
 
+def _nice_label_count(low: float, high: float) -> int:
+    """How many evenly spaced tick labels (2-6) from ``low`` to ``high`` give a round step, 0 among them if it is in range."""
+    def score(n: int):
+        step = (high - low) / (n - 1)
+        mantissa = step / 10 ** np.floor(np.log10(step))
+        round_step = any(abs(mantissa - m) < 1e-6 for m in (1, 1.5, 2, 2.5, 5, 10))
+        hits_zero = not low < 0 < high or abs(low / step - round(low / step)) < 1e-6
+        return (not round_step, not hits_zero, abs(n - 4))
+
+    return min(range(2, 7), key=score) if high > low else 2
+
+
+def _render(pv, meshes: list[tuple], view, scale: float, size: int, labels: dict | None) -> np.ndarray:
+    """One off-screen pyvista render (no scalar bar) at a given parallel scale, cropped to its content.
+
+    ``meshes``: (mesh, add_mesh keywords); ``view``: the dataset the camera frames (its centre) and the
+    axes span; ``labels``: number of tick labels per axis (0: none on that axis; None: no axes).
+    """
+    from lisse.core.preview import _view_from_channels
+
+    plotter = pv.Plotter(off_screen=True, window_size=(size, size), border=False)
+    plotter.set_background("white")
+    for mesh, keywords in meshes:
+        plotter.add_mesh(mesh, show_scalar_bar=False, **keywords)
+    if labels is not None:
+        plotter.show_bounds(mesh=view, xtitle="x (um)", ytitle="y (um)", ztitle="z (um)", fmt="%.0f", color="black",
+                            font_size=18, location="outer", ticks="outside", use_2d=True, n_xlabels=labels["x"],
+                            n_ylabels=labels["y"], n_zlabels=max(labels["z"], 2), show_zlabels=labels["z"] > 0)
+    _view_from_channels(plotter, view)
+    plotter.enable_parallel_projection()
+    plotter.camera.parallel_scale = scale
+    image = plotter.screenshot(None, return_img=True)
+    plotter.close()
+    content = np.argwhere(image[..., :3].min(axis=2) < 250)
+    (r0, c0), (r1, c1) = content.min(axis=0), content.max(axis=0)
+    pad = 12
+    return image[max(r0 - pad, 0):r1 + pad, max(c0 - pad, 0):c1 + pad]
+
+
 def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: float, pressure_MPa: float,
-                  stress_scale: float = 1.0) -> None:
-    """3D cells, one column per geometry (pyvista, off-screen), seen from the channels' side.
+                  stress_scale: float = 1.0, temperature_C: float | None = None) -> None:
+    """3D cells, one column per geometry, all at one scale, seen from the channels' side (pyvista renders
+    laid out with matplotlib, which draws the titles and colour bars).
 
     Top row: the equivalent stress in the Li near the interface, cut through the middle of the
     pillar (z = const), so the section shows the channel Li beside the pillar and the Li on top of
     it, while the mirror plane x = 0 shows the mid-plane of the crossing channel; the LLZO in grey.
     Bottom row: the Li-ion current density on the LLZO surface, normalised by the applied one.
+    A uniform field (the planar cell's) is stated in numbers under its panel.
 
     Each panel: ``label``, ``electrochemistry`` (VTU with ``current_density``), ``mechanics`` (VTU with
-    ``von_mises``), ``depth_um`` and ``channel_width_um`` (0 for planar).  Axes in µm (written "um":
-    VTK's font has no µ).
+    ``von_mises``), ``depth_um`` and ``channel_width_um`` (0 for planar).  Axes in µm (the renders write
+    "um": VTK's font has no µ).
     """
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     import pyvista as pv
-
-    from lisse.core.preview import _view_from_channels
+    from matplotlib.colors import Normalize
 
     pv.OFF_SCREEN = True
     i_app = current_mA_cm2 * MA_CM2
@@ -653,8 +774,10 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
     shown = []
     for panel in panels:
         li, sse = pv.read(panel["mechanics"]), pv.read(panel["electrochemistry"])
-        li.points *= 1e6
-        sse.points *= 1e6
+        for grid in (li, sse):  # µm, and no "-0" tick labels from round-off on the mirror planes
+            points = np.asarray(grid.points) * 1e6
+            points[np.abs(points) < 1e-6] = 0.0
+            grid.points = points
         li.point_data[stress] = stress_scale * li.point_data["von_mises"] / 1e6
         sse.point_data[flux] = np.linalg.norm(sse.point_data["current_density"], axis=1) / i_app
         half = li.bounds[1]  # the quarter cell spans x, z in [0, half]
@@ -664,30 +787,83 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
         li_view = li.clip_box(near, invert=False).extract_surface(algorithm="dataset_surface")
         sse_cut = sse.clip_box(near, invert=False).extract_surface(algorithm="dataset_surface")
         sse_surface = sse.clip_box((0.0, half, -depth - 0.5 * band, 1.0, 0.0, half), invert=False)
-        shown.append((panel, li_view, sse_cut, sse_surface.extract_surface(algorithm="dataset_surface")))
-    stress_max = max(float(np.percentile(view.point_data[stress], 99.5)) for _, view, _, _ in shown)
-    flux_max = max(float(np.percentile(view.point_data[flux], 99)) for _, _, _, view in shown)
-    plotter = pv.Plotter(shape=(2, len(panels)), off_screen=True, window_size=(760 * len(panels), 1400), border=False)
-    bar = dict(vertical=True, color="black", position_x=0.84, position_y=0.15, height=0.65, width=0.05,
-               title_font_size=15, label_font_size=14, fmt="%.2g")
-    for column, (panel, li_view, sse_cut, sse_surface) in enumerate(shown):
-        last = column == len(shown) - 1
-        plotter.subplot(0, column)
-        plotter.add_mesh(li_view, scalars=stress, cmap="magma", clim=(0.0, stress_max), show_scalar_bar=last,
-                         scalar_bar_args=dict(bar, title=stress))
-        plotter.add_mesh(sse_cut, color="#c9d6e8")
-        plotter.add_text(f"{panel['label']}: von Mises stress in the Li at P = {pressure_MPa:g} MPa\n"
-                         "(cut through the pillar; LLZO grey)", font_size=10, color="black", position="upper_left")
-        plotter.subplot(1, column)
-        plotter.add_mesh(sse_surface, scalars=flux, cmap="viridis", clim=(0.0, flux_max), show_scalar_bar=last,
-                         scalar_bar_args=dict(bar, title=flux))
-        plotter.add_text(f"{panel['label']}: Li-ion current density on the LLZO at {current_mA_cm2:g} mA/cm2",
-                         font_size=10, color="black", position="upper_left")
-        for row, view in ((0, li_view), (1, sse_surface)):
-            plotter.subplot(row, column)
-            plotter.show_bounds(xtitle="x (um)", ytitle="y (um)", ztitle="z (um)", fmt="%.0f", color="black",
-                                font_size=10, location="outer", ticks="outside")
-            _view_from_channels(plotter, view)
-            plotter.reset_camera()
-            plotter.camera.zoom(0.8)
-    _save_render(plotter, png_path)
+        shown.append((panel, li_view, sse_cut, sse_surface.extract_surface(algorithm="dataset_surface"),
+                      li_view.merge(sse_cut)))
+    stress_max = max(float(np.percentile(view.point_data[stress], 99.5)) for _, view, _, _, _ in shown)
+    flux_max = max(float(np.percentile(view.point_data[flux], 99)) for _, _, _, view, _ in shown)
+    # one scale for every render: the parallel scale that frames the largest view, as the camera projects it
+    look = np.array([-0.55, 0.45, -0.7]) / np.linalg.norm([-0.55, 0.45, -0.7])  # lisse.core.preview's view
+    up = np.array([0.0, 1.0, 0.0]) - look[1] * look
+    up /= np.linalg.norm(up)
+    across = np.cross(up, look)
+
+    def projected(view) -> float:
+        corners = np.array(np.meshgrid(*np.reshape(view.bounds, (3, 2)))).reshape(3, -1).T
+        return max(np.ptp(corners @ up), np.ptp(corners @ across))
+
+    frames = [view for *_, sse_surface, cut in shown for view in (cut, sse_surface)]
+    largest = max(max(np.ptp(np.reshape(view.bounds, (3, 2)), axis=1)) for view in frames)
+    scale = 0.5 * 1.35 * max(projected(view) for view in frames)
+    size = 1300
+    renders = []
+    for _panel, li_view, sse_cut, sse_surface, cut in shown:
+        row = []
+        for view, meshes in ((cut, [(li_view, dict(scalars=stress, cmap="magma", clim=(0.0, stress_max))),
+                                        (sse_cut, dict(color="#c9d6e8"))]),
+                             (sse_surface, [(sse_surface, dict(scalars=flux, cmap="viridis", clim=(0.0, flux_max)))])):
+            bounds = np.reshape(view.bounds, (3, 2))
+            labels = {axis: _nice_label_count(*b) for axis, b in zip("xyz", bounds)}
+            if view is cut:
+                labels["z"] = 0  # the cut is a thin slab in z: its z labels would sit on the y labels
+            if np.ptp(bounds, axis=1).max() < 0.5 * largest:
+                labels = None  # a small cell (the planar column): its labels would overlap; the grid's axes give the scale
+            row.append(_render(pv, meshes, view, scale, size, labels))
+        renders.append(row)
+    # the layout, in inches at 200 pixels per inch: columns as wide as their renders, bars on the right
+    ppi, bar_w, pad = 240.0, 1.5, 0.3
+    widths = [max(image.shape[1] for image in column) / ppi for column in renders]
+    heights = [max(column[r].shape[0] for column in renders) / ppi for r in range(2)]
+    title_h, text_h = 0.75, 0.45
+    fig_w = sum(widths) + pad * (len(widths) + 1) + bar_w
+    fig_h = title_h + sum(heights) + 2 * text_h + 0.2
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    rows = [("von Mises stress in the Li near the interface, cut through the pillar's mid-plane (LLZO grey)", stress,
+             "magma", stress_max, "von Mises stress\nin the Li (MPa)"),
+            ("Li-ion current density on the LLZO surface under the Li", flux, "viridis", flux_max,
+             "current density\n/ applied (–)")]
+    top = fig_h - title_h
+    for r, (what, field, cmap, vmax, bar_label) in enumerate(rows):
+        bottom = top - text_h - heights[r]
+        x = pad
+        for column, (panel, li_view, _, sse_surface, _) in enumerate(shown):
+            image = renders[column][r]
+            w, h = image.shape[1] / ppi, image.shape[0] / ppi
+            ax = fig.add_axes(((x + 0.5 * (widths[column] - w)) / fig_w, (bottom + heights[r] - h) / fig_h, w / fig_w,
+                               h / fig_h))
+            ax.imshow(image, interpolation="lanczos")
+            ax.axis("off")
+            values = (li_view if r == 0 else sse_surface).point_data[field]
+            width = panel["channel_width_um"]
+            name = panel["label"] if width == 0 else f"{panel['label']}: {width:g} µm channels"
+            fig.text((x + 0.5 * widths[column]) / fig_w, (bottom + heights[r] + 0.03) / fig_h, name, ha="center",
+                     va="bottom", fontsize=9, fontweight="bold")
+            if _uniform(values):
+                unit = "MPa" if r == 0 else "× i_app"
+                size_um = np.ptp(np.reshape(sse_surface.bounds, (3, 2))[[0, 2]], axis=1)
+                fig.text((x + 0.5 * widths[column]) / fig_w, (bottom + heights[r] - h - 0.05) / fig_h,
+                         f"uniform: {np.mean(values):.2f} {unit}" + (" (σ_e = P)" if r == 0 else "")
+                         + f"\n{size_um[0]:.0f} × {size_um[1]:.0f} µm column",
+                         ha="center", va="top", fontsize=8.5,
+                         bbox=dict(boxstyle="round,pad=0.3", facecolor="white", edgecolor="#999999"))
+            x += widths[column] + pad
+        cax = fig.add_axes(((x + 0.1) / fig_w, (bottom + 0.15 * heights[r]) / fig_h, 0.13 / fig_w, 0.7 * heights[r] / fig_h))
+        bar = fig.colorbar(plt.cm.ScalarMappable(Normalize(0.0, vmax), cmap), cax=cax)
+        bar.set_label(bar_label, fontsize=8)
+        bar.ax.tick_params(labelsize=8)
+        fig.text(pad / fig_w, (bottom + heights[r] + 0.3) / fig_h, f"{'ab'[r]}) {what}", ha="left", va="bottom",
+                 fontsize=9.5)
+        top = bottom - 0.2
+    fig.suptitle(f"3D unit cells at {_operating_point(current_mA_cm2, pressure_MPa, temperature_C)}\n"
+                 "seen from the channels' side, every panel at the same scale, axes in µm", fontsize=10,
+                 y=1 - 0.05 / fig_h)
+    save(fig, png_path)
