@@ -17,6 +17,7 @@ rule figure_field_maps:
         current_mA_cm2=config["figures"]["current_mA_cm2"],
         pressure_MPa=config["figures"]["pressure_MPa"],
         stress_scale=CELLS.mechanics_stress_scale(),  # figures.pressure_MPa / the solve's pressure
+        temperature_C=config["temperature_C"],
     log:
         f"{RESULTS}/logs/figures/field_maps.log",
     conda:
