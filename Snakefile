@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from lisse.workflow.config import load_study
+from lisse.workflow.config import experiments_folder, load_study
 
 min_version("9.0")
 
@@ -13,30 +13,39 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-# a relative experiments file is read from the folder of the (last) config file
+# a relative experiments file is read from the folder of the config file (or command line) that names it;
+# the command line's --configfile files override the default one, in their order
 STUDY = load_study(config, "workflow/schemas/config.schema.yaml",
-                   config_dir=Path(workflow.configfiles[-1]).parent if workflow.configfiles else None)
+                   experiments_dir=experiments_folder(["config/config.yaml", *workflow.config_settings.configfiles],
+                                                      workflow.config_settings.config))
 RESULTS = STUDY.results
 
 
+report: f"{RESULTS}/report_description.rst"  # written by rule report_description
+
+
 include: "workflow/rules/common.smk"
-include: "workflow/rules/geometry.smk"
-include: "workflow/rules/solvers.smk"
-include: "workflow/rules/stability.smk"
-include: "workflow/rules/figures.smk"
-include: "workflow/rules/plating.smk"
+if STUDY.runs("cells"):
+
+    include: "workflow/rules/geometry.smk"
+    include: "workflow/rules/solvers.smk"
+    include: "workflow/rules/stability.smk"
+    include: "workflow/rules/figures.smk"
+
+
+if STUDY.runs("plating"):
+
+    include: "workflow/rules/plating.smk"
+
+
 include: "workflow/rules/provenance.smk"
 
 
 rule all:
     input:
-        CELLS.geometry_outputs(),
-        f"{RESULTS}/electrochemistry_summary.csv",
-        f"{RESULTS}/mechanics_summary.csv",
-        f"{RESULTS}/validation.csv",
-        CELLS.figure_outputs(),
+        study_outputs(),
         f"{RESULTS}/provenance.json",
-        SWEEP.outputs(),
+        f"{RESULTS}/report_description.rst",
     default_target: True
 
 

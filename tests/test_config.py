@@ -239,3 +239,62 @@ def test_experiments_file_is_read_from_the_config_files_folder(tmp_path, monkeyp
     del config["experiments"]  # the default: the study's shipped points
     (study_dir / "study.yaml").write_text(yaml.safe_dump(config))
     assert len(load_study_file(study_dir / "study.yaml").experiments) == 6
+
+
+def test_experiments_folder_follows_the_config_file_that_names_it(tmp_path):
+    """An overlay config without an experiments key keeps the default file; one that names a
+    relative file reads it from its own folder; the command line reads from the working directory."""
+    from lisse.workflow.config import experiments_folder
+
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("study: overlay\n")
+    default = ROOT / "config" / "config.yaml"
+    assert experiments_folder([default, overlay]) == default.parent
+    overlay.write_text("experiments: {file: mine.csv}\n")
+    assert experiments_folder([default, overlay]) == tmp_path
+    assert experiments_folder([default, overlay], {"experiments": {"file": "x.csv"}}) == Path.cwd()
+
+
+def test_studies_switch_study_b_only_builds_no_cell():
+    study = load_study(modified(studies=["plating"]))
+    assert not study.geometries and not study.forms and study.runs("plating") and not study.runs("cells")
+    assert "choose one of ['cells', 'plating']" in error_of(modified(studies=["cell"]))
+    assert "studies' = []" in error_of(modified(studies=[]))
+
+
+def test_planar_experiments_need_the_planar_cell():
+    message = error_of(modified(geometry__planar=False, stability__calibrate=False, model_comparison__enabled=False))
+    assert "config key 'geometry.planar' = false, but rows [1, 3, 5] of" in message and "experiments.csv are planar" in message
+
+
+def test_a_planar_only_study_needs_no_field_map_grid(tmp_path):
+    planar = tmp_path / "planar.csv"
+    planar.write_text("".join(line for line in (ROOT / "config" / "experiments.csv").read_text().splitlines(True)
+                              if not line.startswith("grid")))
+    study = load_study(modified(geometry__channel_widths_um=[], model_comparison__enabled=False,
+                                experiments__file=str(planar)))
+    assert [case.label for case in study.geometries.values()] == ["planar"]
+
+
+def test_cost_guard_refuses_a_mesh_that_would_run_for_days():
+    """The mesh of the issue's report: 1 nm elements growing by 1 % to 0.5 um."""
+    message = error_of(modified(unit_cell_3d__interface_element_um=0.001, unit_cell_3d__growth_rate=1.01,
+                                unit_cell_3d__max_element_um=0.5))
+    assert "the 3D mesh of grid200 would have about" in message
+    assert "above config key 'solver.max_elements_per_mesh' = 500,000" in message
+    assert "unit_cell_3d.interface_element_um = 0.001" in message
+    load_study(modified(solver__max_elements_per_mesh=10**9, unit_cell_3d__interface_element_um=5))  # raised: allowed
+
+
+def test_cost_estimate_is_within_a_factor_two_of_the_mesh(tmp_path):
+    """A real Gmsh mesh of a 2D grid and of the 3D planar cell against the estimate of their elements."""
+    import json
+
+    from lisse.cell.geometry import write_geometry
+    from lisse.workflow.cost import estimated_elements
+
+    study = load_study(modified(unit_cell_3d__interface_element_um=10))
+    for case in [*study.forms["cross_section_steady"].geometries.values()][1:2] + [*study.geometries.values()][:1]:
+        write_geometry(case.geometry, case.sizing, tmp_path / "mesh.msh", tmp_path / "facts.json")
+        cells = json.loads((tmp_path / "facts.json").read_text())["mesh"]["cells"]
+        assert 0.4 < estimated_elements(case) / cells < 2.0, (case.label, estimated_elements(case), cells)

@@ -137,3 +137,7 @@ def test_report_is_self_contained(workflow_run):
     for caption_fragment in ("Stability phase diagrams", "Validation table", "Strain rates at the figures",
                              "Model forms. For each form of the model"):
         assert caption_fragment in html
+    # the first page describes the study: title, calibration, score, figures in reading order
+    for fragment in (f"lisse, study {STUDY}", "Creep prefactor eps_dot_0 =", "Agreement with the experiments not used",
+                     "Figures in reading order", "plating solves"):
+        assert fragment in html, fragment

@@ -79,3 +79,30 @@ def test_setup_names_the_missing_prerequisite(tmp_path):
         return
     assert "no Python >= 3.12 found" in run.stderr
     assert not (tmp_path / "venv").exists()
+
+
+EXAMPLES = {  # example config -> jobs it must plan (and rules it must not)
+    "planar_only": ({"geometry": 1, "mechanics": 1, "calibration": 1}, {"plating", "model_forms"}),
+    "grids_only": ({"geometry": 2, "mechanics": 2, "calibration": 1}, {"plating", "model_forms"}),
+    "cross_sections_2d": ({"geometry": 5, "mechanics": 5}, {"plating", "model_forms"}),
+    "cells_only": ({"geometry": 10, "model_forms": 1}, {"plating", "plating_geometry"}),
+    "plating_only": ({"plating_geometry": 2, "plating": 24}, {"geometry", "electrochemistry", "calibration"}),
+}
+
+
+def test_every_example_config_plans_its_subset_of_the_studies():
+    """Any subset of the studies is a config of its own (config/examples/), planned without error."""
+    for name, (expected, absent) in EXAMPLES.items():
+        run = snakemake("-n", "--forceall", "--cores", "2", "--quiet", "rules",
+                        "--configfile", f"config/examples/{name}.yaml")
+        assert run.returncode == 0, (name, run.stdout + run.stderr)
+        counts = job_counts(run.stdout + run.stderr)
+        assert {rule: counts.get(rule, 0) for rule in expected} == expected, (name, counts)
+        assert not absent & set(counts), (name, counts)
+        assert counts["provenance"] == 1 and counts["all"] == 1
+    assert {path.stem for path in (ROOT / "config" / "examples").glob("*.yaml")} == set(EXAMPLES)
+
+
+def test_dry_run_shows_the_mesh_estimate():
+    run = snakemake("-n", "--quiet", "rules")
+    assert re.search(r"lisse: estimated mesh elements per cell: planar ~[\d,]+ \([\d,]+ DOFs\); grid50 ~", run.stderr)

@@ -1,10 +1,7 @@
 rule provenance:
     """What produced these results: config, package versions, git commit, calibration, run times."""
     input:
-        calibration=f"{RESULTS}/calibration.json",
-        electrochemistry=CELLS.solver_outputs("electrochemistry", "summary.json"),
-        mechanics=CELLS.solver_outputs("mechanics", "summary.json"),
-        validation=f"{RESULTS}/validation.csv",
+        unpack(provenance_inputs),
     output:
         provenance=f"{RESULTS}/provenance.json",
     params:
@@ -15,3 +12,20 @@ rule provenance:
         "../envs/lisse.yaml"
     script:
         "../../scripts/provenance.py"
+
+
+rule report_description:
+    """The report's first page: the study, its configuration, calibration and score, the figures in reading order."""
+    input:
+        unpack(report_description_inputs),
+    output:
+        page=f"{RESULTS}/report_description.rst",
+    params:
+        config=STUDY.config,
+        figures=study_outputs(),
+    log:
+        f"{RESULTS}/logs/report_description.log",
+    conda:
+        "../envs/lisse.yaml"
+    script:
+        "../../scripts/report_description.py"

@@ -7,8 +7,7 @@
 rule calibration:
     """Fit eps_dot_0 so that the planar cell's CCD at the calibration pressure equals the target."""
     input:
-        ec=CELLS.run_files("electrochemistry", CELLS.planar_id, "interface.csv"),
-        me=CELLS.run_files("mechanics", CELLS.planar_id, "interface.csv"),
+        **CELLS.calibration_tables(),
     output:
         calibration=f"{RESULTS}/calibration.json",
     params:

@@ -64,7 +64,8 @@ def main(kind: str, parameters_class, run: Callable, convergence_error: type[Exc
         if adjust is not None:
             values = adjust(values, args)
         params = parameters_class.from_dict(values)
-        logger.info("%s of %s on %d rank(s): %s, petsc_options %s", kind, args.mesh, comm.size, params, petsc_options)
+        logger.info("%s of %s on %d rank(s), parameters in SI: %s, petsc_options %s", kind, args.mesh, comm.size, params,
+                    petsc_options)
         extra = {"provenance": provenance.collect() if comm.rank == 0 else None} if with_provenance else {}
         run(args.mesh, args.geometry, params, petsc_options=petsc_options, summary_json=args.summary, fields_dir=args.fields,
             vtu_path=args.vtu, comm=comm, **{f"{table}_csv": getattr(args, table)}, **extra)

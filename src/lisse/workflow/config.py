@@ -23,6 +23,7 @@ from lisse.cell.geometry import CellGeometry, MeshSizing
 from lisse.core.creep import creep_law_from_config
 from lisse.core.provenance import parameter_digest
 from lisse.core.units import MA_CM2, UM, kelvin
+from lisse.workflow.cost import cost_problems
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -286,6 +287,10 @@ class Study:
     def dimension(self) -> int:
         return self.config["geometry"]["dimension"]
 
+    def runs(self, study: str) -> bool:
+        """Whether this workflow runs a study: ``cells`` (Study A) or ``plating`` (Study B)."""
+        return study in self.config["studies"]
+
     def _find(self, kind: str, key: str):
         """``key`` in the study's ``kind`` (geometries, mechanics) or in a model form's."""
         for holder in (self, *self.forms.values()):
@@ -442,6 +447,9 @@ def _comparison_problems(config: dict) -> list[str]:
     if not config["model_comparison"]["enabled"]:
         return []
     problems = []
+    if not g["planar"]:
+        problems.append("config key 'model_comparison.enabled' = true calibrates each form on its planar cell: allowed "
+                        "with geometry.planar = true")
     if not me["creep"]:
         problems.append("config key 'model_comparison.enabled' = true compares steady creep flows: allowed with "
                         "mechanics.creep = true")
@@ -477,43 +485,71 @@ def model_forms(config: dict, experiments: pd.DataFrame) -> dict[str, ModelForm]
 SHIPPED_CONFIG_DIR = DEFAULT_SCHEMA.parents[2] / "config"  # where the study's own experiments file lives
 
 
-def experiments_path(config: dict, explicit: bool, config_dir: str | Path | None) -> Path:
-    """The experiments file: a relative ``experiments.file`` is read from the config file's folder
-    (from the working directory when the config is not a file), the default one from the shipped
-    ``config/`` folder."""
+def experiments_folder(config_files: list, command_line: dict | None = None) -> Path | None:
+    """The folder a relative ``experiments.file`` is read from: the working directory if the command
+    line (``--config experiments=...``) sets it, else the folder of the last config file that sets it;
+    None when none does (the shipped file in ``config/``)."""
+    if "file" in dict((command_line or {}).get("experiments") or {}):
+        return Path.cwd()
+    for config_file in reversed([Path(f) for f in config_files]):
+        experiments = read_config_file(config_file).get("experiments")
+        if isinstance(experiments, dict) and "file" in experiments:
+            return config_file.parent
+    return None
+
+
+def experiments_path(config: dict, folder: str | Path | None) -> Path:
+    """The experiments file: a relative ``experiments.file`` is read from ``folder`` (see
+    :func:`experiments_folder`; None: the shipped ``config/`` folder)."""
     path = Path(config["experiments"]["file"])
     if path.is_absolute():
         return path
-    base = (Path(config_dir) if config_dir is not None else Path.cwd()) if explicit else SHIPPED_CONFIG_DIR
-    resolved = (base / path).resolve()
+    resolved = (Path(folder) / path if folder is not None else SHIPPED_CONFIG_DIR / path).resolve()
     try:
         return resolved.relative_to(Path.cwd())  # the rules' paths stay relative to the workflow
     except ValueError:
         return resolved
 
 
-def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA, config_dir: str | Path | None = None) -> Study:
-    """Validate ``config`` (a Snakemake ``config`` dict or a parsed YAML, read from a file in
-    ``config_dir`` if given) and build the study."""
-    explicit = isinstance(config.get("experiments"), dict) and "file" in config["experiments"]
+def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA, experiments_dir: str | Path | None = None) -> Study:
+    """Validate ``config`` (a Snakemake ``config`` dict or a parsed YAML) and build the study; a
+    relative ``experiments.file`` is read from ``experiments_dir`` (:func:`experiments_folder`)."""
     config = validate_config(config, read_schema(schema_path))
+    if "cells" not in config["studies"]:  # Study B only: no cell, no experiment
+        return Study(name=config["study"], config=config, geometries={}, electrochemistry={}, mechanics={},
+                     experiments=pd.DataFrame(columns=["channel_width_um", "temperature_C", "pressure_MPa"]), forms={})
     given = config["experiments"]["file"]
-    config["experiments"]["file"] = str(experiments_path(config, explicit, config_dir))
+    config["experiments"]["file"] = str(experiments_path(config, experiments_dir))
     experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"],
                                    given_as=given)
     cases = geometry_cases(config, extra_channel_widths_um=channel_widths_um(experiments))
     problems = ([problem for case in cases for problem in _case_problems(config, case)]
-                + _unit_cell_3d_problems(config) + _comparison_problems(config))
+                + _unit_cell_3d_problems(config) + _comparison_problems(config) + _experiment_problems(config, experiments))
     field_map_width = config["figures"]["field_map_channel_width_um"]
-    if field_map_width not in [case.channel_width_um for case in cases]:
+    grid_widths = [case.channel_width_um for case in cases if case.channel_width_um]
+    if grid_widths and field_map_width not in grid_widths:  # a planar-only study maps the planar cell alone
         problems.append(f"config key 'figures.field_map_channel_width_um' = {field_map_width:g} is not computed: allowed "
-                        f"one of {[case.channel_width_um for case in cases if case.label != 'planar']}")
+                        f"one of {grid_widths}")
     if problems:
         raise ConfigError(problems)
-    return Study(name=config["study"], config=config, geometries={case.id: case for case in cases},
-                 electrochemistry=electrochemistry_runs(config, tuple(experiments["temperature_C"])),
-                 mechanics=mechanics_runs(config, tuple(experiments["temperature_C"])), experiments=experiments,
-                 forms=model_forms(config, experiments))
+    study = Study(name=config["study"], config=config, geometries={case.id: case for case in cases},
+                  electrochemistry=electrochemistry_runs(config, tuple(experiments["temperature_C"])),
+                  mechanics=mechanics_runs(config, tuple(experiments["temperature_C"])), experiments=experiments,
+                  forms=model_forms(config, experiments))
+    problems = cost_problems(study)  # before any mesh is built
+    if problems:
+        raise ConfigError(problems)
+    return study
+
+
+def _experiment_problems(config: dict, experiments: pd.DataFrame) -> list[str]:
+    """Every experiment is classified on its own cell: the planar ones need the planar cell (the
+    grids an experiment names are added to the study)."""
+    planar_rows = [int(row) for row in experiments.loc[experiments["channel_width_um"] == 0, "row"]]
+    if planar_rows and not config["geometry"]["planar"]:
+        return [f"config key 'geometry.planar' = false, but rows {planar_rows} of {config['experiments']['file']} are "
+                "planar cells: allowed geometry.planar = true, or an experiments file without planar rows"]
+    return []
 
 
 def _case_problems(config: dict, case: GeometryCase) -> list[str]:
@@ -542,7 +578,7 @@ def read_config_file(path: str | Path) -> dict:
 
 
 def load_study_file(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> Study:
-    return load_study(read_config_file(path), schema_path, config_dir=Path(path).parent)
+    return load_study(read_config_file(path), schema_path, experiments_dir=experiments_folder([path]))
 
 
 def config_files_of(arguments: list[str], default: str = "config/config.yaml") -> list[str]:

@@ -196,6 +196,12 @@ class CellSweep:
                 "dimension": geometries[planar].geometry.dimension,
                 "method": next(iter(mechanics.values()))["method"]}
 
+    def calibration_tables(self) -> dict[str, list[str]]:
+        """The planar cell's tables the calibration fits on (``ec``, ``me``); none without calibration."""
+        if not self.config["stability"]["calibrate"]:
+            return {"ec": [], "me": []}
+        return self._tables(self.planar_id, self.study.mechanics)
+
     def calibration_input(self, geometry: str, run: str) -> list[str] | str:
         """The calibration a mechanics solve needs: the transient grid mechanics uses the calibrated
         eps_dot_0 of its own model (the planar solve, which the calibration reads, does not depend on
@@ -248,7 +254,10 @@ class CellSweep:
         return pascal(self.config["figures"]["pressure_MPa"]) / solved
 
     def field_map_geometries(self) -> list[str]:
-        return [self.planar_id, self.geometry_id(self.config["figures"]["field_map_channel_width_um"])]
+        """The planar cell and the grid of figures.field_map_channel_width_um, those the study has."""
+        widths = [0.0, self.config["figures"]["field_map_channel_width_um"]]
+        have = {case.channel_width_um for case in self.study.geometries.values()}
+        return [self.geometry_id(width) for width in widths if any(same_value(width, w) for w in have)]
 
     def field_map_windows_um(self) -> dict[str, tuple[float, float, float, float]]:
         """Label -> zoom window of each field-map panel, in panel order."""

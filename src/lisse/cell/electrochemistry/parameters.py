@@ -12,6 +12,7 @@ import ufl
 
 from lisse.core.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
 from lisse.core.parameters import parameters_from_dict
+from lisse.core.units import MA_CM2, ZERO_CELSIUS
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,8 @@ class ElectrochemistryConvergenceError(RuntimeError):
         self.reason_name, self.iterations, self.residual_norm, self.stage = reason_name, iterations, residual_norm, stage
         super().__init__(
             f"electrochemistry {stage} solve failed: {reason_name} after {iterations} iterations, "
-            f"residual norm {residual_norm:.3e} (i_app = {params.applied_current_density:g} A/m², "
-            f"T = {params.temperature:g} K); adjust petsc_options or check the inputs"
+            f"residual norm {residual_norm:.3e} (i_app = {params.applied_current_density / MA_CM2:g} mA/cm², "
+            f"T = {params.temperature - ZERO_CELSIUS:g} °C); adjust petsc_options or check the inputs"
         )
 
 

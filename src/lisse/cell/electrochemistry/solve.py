@@ -43,6 +43,7 @@ from lisse.core.solvers import (
     linear_solve_failure,
     petsc_options_in_database,
 )
+from lisse.core.units import MA_CM2, ZERO_CELSIUS
 
 logger = logging.getLogger(__name__)
 
@@ -268,10 +269,11 @@ def solve_electrochemistry(body: Body, profile: InterfaceProfile | None, params:
         summary[key] = comm.allreduce(summary[key], op=MPI.MAX)
     if comm.rank == 0:
         logger.info(
-            "electrochemistry: i_app %.4g A/m², T %.2f K, %d dofs, %d Newton its (%s, |F| %.2e), "
+            "electrochemistry: i_app %.4g mA/cm², T %.4g °C, %d dofs, %d Newton its (%s, |F| %.2e), "
             "V_cell %.6g V, max i/i_app %.4g, %.2f s",
-            params.applied_current_density, params.temperature, n_dofs, run.iterations, summary["snes_reason"],
-            run.residual_norm, summary["cell_voltage_V"], summary["max_current_density_normalised"] or float("nan"),
+            params.applied_current_density / MA_CM2, params.temperature - ZERO_CELSIUS, n_dofs, run.iterations,
+            summary["snes_reason"], run.residual_norm, summary["cell_voltage_V"],
+            summary["max_current_density_normalised"] or float("nan"),
             summary["solve_time_s"] + summary["setup_time_s"])
     return ElectrochemistryResult(potential=forms.phi, interface=table, summary=summary, parameters=params)
 

@@ -26,6 +26,7 @@ from lisse.cell.mechanics.problem import LiCreepProblem
 from lisse.cell.mechanics.sampling import MOTION_COLUMNS, SORT_KEYS, InterfaceSampler
 from lisse.core.mesh import Body, assemble_scalar, write_vtu
 from lisse.core.stepping import LinearPredictor, StepOutcome, SteppingRecord, integrate
+from lisse.core.units import MPA, UM
 
 logger = logging.getLogger(__name__)
 
@@ -183,11 +184,11 @@ def solve_mechanics(body: Body, profile: InterfaceProfile | None, params: Mechan
     summary = mechanics_summary(problem, outputs, elastic, stepping, wall_time)
     if comm.rank == 0:
         at = summary["max_von_mises_at"]
-        logger.info("mechanics: P %.4g Pa, %d dofs, %d steps, %d Newton its, max sigma_e %.4g Pa at %s (%s), "
-                    "max gap %.2e m, %.2f s", params.stack_pressure, problem.n_dofs, stepping.steps,
-                    summary["newton_iterations"], summary["max_von_mises_Pa"],
-                    ", ".join(f"{k[0]} = {v:.4g} m" for k, v in at.items() if k != "segment"), at["segment"],
-                    summary["max_normal_gap_m"], wall_time)
+        logger.info("mechanics: P %.4g MPa, %d dofs, %d steps, %d Newton its, max sigma_e %.4g MPa at %s (%s), "
+                    "max gap %.3g um, %.2f s", params.stack_pressure / MPA, problem.n_dofs, stepping.steps,
+                    summary["newton_iterations"], summary["max_von_mises_Pa"] / MPA,
+                    ", ".join(f"{k[0]} = {v / UM:.4g} um" for k, v in at.items() if k != "segment"), at["segment"],
+                    summary["max_normal_gap_m"] / UM, wall_time)
     return MechanicsResult(displacement=problem.u, interface=table, summary=summary, parameters=params,
                            _problem=problem, _snapshots=outputs.snapshots)
 
