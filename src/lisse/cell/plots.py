@@ -710,6 +710,25 @@ def model_forms_figure(table: pd.DataFrame, experiments: pd.DataFrame, floor_mA_
     save(fig, png_path)
 
 
+def _interface_current(surface, half: float, i_app: float, name: str):
+    """The LLZO surface of a quarter cell with cell data ``name`` = |i·n| / i_app on its interface faces
+    (the current crossing the interface) and NaN on the mirror planes x, z = 0 and x, z = ``half`` and
+    on the bottom (the SSE mid-plane).  Classify the whole surface, then clip it: a clipped volume's
+    surface has faces inside the body."""
+    surface = surface.compute_normals(cell_normals=True, point_normals=False, auto_orient_normals=True)
+    centres, normals = surface.cell_centers().points, surface.cell_data["Normals"]
+    current = surface.point_data_to_cell_data().cell_data["current_density"]
+    tolerance = 1e-3 * half
+    mirror = np.zeros(len(centres), dtype=bool)
+    for axis in (0, 2):  # a face centred on a mirror plane lies in it (the clip's slivers there have no normal)
+        mirror |= np.isclose(centres[:, axis], 0.0, atol=tolerance) | np.isclose(centres[:, axis], half, atol=tolerance)
+    cut = np.isclose(centres[:, 1], surface.bounds[2], atol=tolerance)
+    degenerate = np.linalg.norm(normals, axis=1) < 0.5
+    local = np.abs(np.einsum("ij,ij->i", current, normals)) / i_app
+    surface.cell_data[name] = np.where(mirror | cut | degenerate, np.nan, local)
+    return surface
+
+
 def _nice_label_count(low: float, high: float) -> int:
     """How many evenly spaced tick labels (2-6) from ``low`` to ``high`` give a round step, 0 among them if it is in range."""
     def score(n: int):
@@ -757,7 +776,8 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
     Top row: the equivalent stress in the Li near the interface, cut through the middle of the
     pillar (z = const), so the section shows the channel Li beside the pillar and the Li on top of
     it, while the mirror plane x = 0 shows the mid-plane of the crossing channel; the LLZO in grey.
-    Bottom row: the Li-ion current density on the LLZO surface, normalised by the applied one.
+    Bottom row: the LLZO under the Li, its interface faces coloured by the local current density
+    crossing them, |i·n| / i_app (the i_loc of the criterion); its mirror planes and cut faces grey.
     A uniform field (the planar cell's) is stated in numbers under its panel.
 
     Each panel: ``label``, ``electrochemistry`` (VTU with ``current_density``), ``mechanics`` (VTU with
@@ -770,7 +790,7 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
 
     pv.OFF_SCREEN = True
     i_app = current_mA_cm2 * MA_CM2
-    stress, flux = "von Mises stress in Li (MPa)", "current density / applied"
+    stress, flux = "von Mises stress in Li (MPa)", "i_loc / i_app"
     shown = []
     for panel in panels:
         li, sse = pv.read(panel["mechanics"]), pv.read(panel["electrochemistry"])
@@ -779,18 +799,17 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
             points[np.abs(points) < 1e-6] = 0.0
             grid.points = points
         li.point_data[stress] = stress_scale * li.point_data["von_mises"] / 1e6
-        sse.point_data[flux] = np.linalg.norm(sse.point_data["current_density"], axis=1) / i_app
         half = li.bounds[1]  # the quarter cell spans x, z in [0, half]
         depth, band = panel["depth_um"], max(panel["depth_um"], 100.0)
         cut = 0.5 * (0.5 * panel["channel_width_um"] + half)  # the pillar's mid-plane
         near = (0.0, half, -depth - 0.5 * band, 0.5 * band, cut, half)
         li_view = li.clip_box(near, invert=False).extract_surface(algorithm="dataset_surface")
         sse_cut = sse.clip_box(near, invert=False).extract_surface(algorithm="dataset_surface")
-        sse_surface = sse.clip_box((0.0, half, -depth - 0.5 * band, 1.0, 0.0, half), invert=False)
-        shown.append((panel, li_view, sse_cut, sse_surface.extract_surface(algorithm="dataset_surface"),
-                      li_view.merge(sse_cut)))
+        sse_surface = _interface_current(sse.extract_surface(algorithm="dataset_surface"), half, i_app, flux)
+        sse_surface = sse_surface.clip_box((0.0, half, -depth - 0.5 * band, 1.0, 0.0, half), invert=False)
+        shown.append((panel, li_view, sse_cut, sse_surface, li_view.merge(sse_cut)))
     stress_max = max(float(np.percentile(view.point_data[stress], 99.5)) for _, view, _, _, _ in shown)
-    flux_max = max(float(np.percentile(view.point_data[flux], 99)) for _, _, _, view, _ in shown)
+    flux_max = max(float(np.nanpercentile(view.cell_data[flux], 99)) for _, _, _, view, _ in shown)
     # one scale for every render: the parallel scale that frames the largest view, as the camera projects it
     look = np.array([-0.55, 0.45, -0.7]) / np.linalg.norm([-0.55, 0.45, -0.7])  # lisse.core.preview's view
     up = np.array([0.0, 1.0, 0.0]) - look[1] * look
@@ -810,7 +829,8 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
         row = []
         for view, meshes in ((cut, [(li_view, dict(scalars=stress, cmap="magma", clim=(0.0, stress_max))),
                                         (sse_cut, dict(color="#c9d6e8"))]),
-                             (sse_surface, [(sse_surface, dict(scalars=flux, cmap="viridis", clim=(0.0, flux_max)))])):
+                             (sse_surface, [(sse_surface, dict(scalars=flux, cmap="viridis", clim=(0.0, flux_max),
+                                                                nan_color="#d0d0d0"))])):
             bounds = np.reshape(view.bounds, (3, 2))
             labels = {axis: _nice_label_count(*b) for axis, b in zip("xyz", bounds)}
             if view is cut:
@@ -829,8 +849,8 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
     fig = plt.figure(figsize=(fig_w, fig_h))
     rows = [("von Mises stress in the Li near the interface, cut through the pillar's mid-plane (LLZO grey)", stress,
              "magma", stress_max, "von Mises stress\nin the Li (MPa)"),
-            ("Li-ion current density on the LLZO surface under the Li", flux, "viridis", flux_max,
-             "current density\n/ applied (–)")]
+            ("Local current density crossing the interface, on the LLZO under the Li (mirror planes and cuts grey)",
+             flux, "viridis", flux_max, "i_loc / i_app (–)")]
     top = fig_h - title_h
     for r, (what, field, cmap, vmax, bar_label) in enumerate(rows):
         bottom = top - text_h - heights[r]
@@ -842,7 +862,8 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
                                h / fig_h))
             ax.imshow(image, interpolation="lanczos")
             ax.axis("off")
-            values = (li_view if r == 0 else sse_surface).point_data[field]
+            values = li_view.point_data[field] if r == 0 else sse_surface.cell_data[field]
+            values = values[np.isfinite(values)]
             width = panel["channel_width_um"]
             name = panel["label"] if width == 0 else f"{panel['label']}: {width:g} µm channels"
             fig.text((x + 0.5 * widths[column]) / fig_w, (bottom + heights[r] + 0.03) / fig_h, name, ha="center",
