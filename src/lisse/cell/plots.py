@@ -593,7 +593,7 @@ def ccd_vs_channel_width(model: pd.DataFrame, experiments: pd.DataFrame, pressur
     if len(planar) and np.isfinite(planar["ccd_mA_cm2"].iloc[0]):
         value = planar["ccd_mA_cm2"].iloc[0]
         ax.axhline(value, color="black", ls="--", lw=1.2, label="model, planar")
-        ax.text(0.99, value, f"planar {value:.3g} ", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+        ax.text(0.01, value, f" planar {value:.3g}", transform=ax.get_yaxis_transform(), ha="left", va="bottom",
                 fontsize=8)
     measured = experiments[(experiments["test"] == "ccd") & np.isclose(experiments["pressure_MPa"], pressure_MPa)]
     grid_points = measured[measured["channel_width_um"] > 0]
