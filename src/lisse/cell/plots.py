@@ -639,20 +639,20 @@ def validation_table_figure(table: pd.DataFrame, png_path: str | Path) -> None:
     shown["stable_fraction"] = shown["stable_fraction"].map(lambda v: f"{v:.2f}")
     shown["agree"] = [("—" if role == "calibration" else ("yes" if agree else "no"))
                       for role, agree in zip(shown["role"], shown["agree"])]
-    header = ["geometry", "i (mA/cm²)", "P (MPa)", "T (°C)", "test", "measured", "model", "stable fraction",
+    header = ["geometry", "i (mA/cm²)", "P (MPa)", "T (°C)", "test", "measured", "model", "stable share",
               "role", "agree"]
-    fig, ax = plt.subplots(figsize=(10, 0.45 * (len(shown) + 2)))
+    fig, ax = plt.subplots(figsize=(10, 0.3 * (len(shown) + 1) + 0.4))
     ax.axis("off")
     cells = shown.astype(str).to_numpy()
     colours = [["#ffffff"] * len(header) for _ in cells]
     for k, (role, agree) in enumerate(zip(shown["role"], shown["agree"])):
         colours[k][-1] = "#dddddd" if role == "calibration" else ("#cfe8cf" if agree == "yes" else "#f4c7c3")
-    grid = ax.table(cellText=cells, colLabels=header, cellColours=colours, loc="center", cellLoc="center")
+    grid = ax.table(cellText=cells, colLabels=header, cellColours=colours, cellLoc="center", bbox=(0, 0, 1, 1))
     grid.auto_set_font_size(False)
     grid.set_fontsize(8)
-    grid.scale(1, 1.3)
     scored = table[table["role"] == "validation"]
-    ax.set_title(f"Validation: {int(scored['agree'].sum())} of {len(scored)} experiments agree", fontsize=10)
+    ax.set_title(f"Validation: the model agrees with {int(scored['agree'].sum())} of {len(scored)} experiments "
+                 "(the calibration point is not scored)", fontsize=10)
     save(fig, png_path)
 
 
