@@ -3,11 +3,15 @@
 # (constraint case x flaw size x current density), then the sweep table, the fracture map
 # and the figures. Parameters: the `plating:` section of the validated config; ids and paths
 # come from lisse.plating.sweep.PlatingSweep (SWEEP.outputs() lists every product).
+import json
 from dataclasses import asdict
 
 from lisse.plating.geometry import zoom_box_nm
-from lisse.plating.sweep import PlatingSweep
+from lisse.plating.sweep import PlatingSweep, config_problems
+from lisse.workflow.config import ConfigError
 
+if config_problems(STUDY.config["plating"]):  # before any job is planned
+    raise ConfigError(config_problems(STUDY.config["plating"]))
 SWEEP = PlatingSweep(STUDY.config["plating"], RESULTS)
 
 
@@ -41,11 +45,39 @@ rule plating_geometry:
         "../../scripts/plating_geometry.py"
 
 
+rule plating_calibration:
+    """Fit the deposition time to the study's reported pressure (deposition: duration, duration_s: null)."""
+    input:
+        mesh=f"{SWEEP.directory}/geometry/{SWEEP.calibration_geometry}/mesh.msh",
+        facts=f"{SWEEP.directory}/geometry/{SWEEP.calibration_geometry}/geometry.json",
+    output:
+        record=SWEEP.calibration_file,
+    params:
+        parameters=SWEEP.calibration_parameters_json(),
+        target=json.dumps(SWEEP.calibration_target()),
+        source="Nat. Commun. 2022, Fig. 4d and text (maximum Li pressure; config plating.calibration)",
+    log:
+        f"{RESULTS}/logs/plating_calibration.log",
+    conda:
+        "../envs/lisse.yaml"
+    resources:
+        mpi="mpiexec",
+        tasks=config["solver"]["mpi_ranks"],
+        mem_mb=3000,
+        runtime=30,
+    shell:
+        "{resources.mpi} -n {resources.tasks} python scripts/plating_calibration.py --mesh {input.mesh} --geometry {input.facts}"
+        " --parameters '{params.parameters}' --target '{params.target}' --source '{params.source}'"
+        " --output {output.record} > {log} 2>&1"
+
+
 rule plating:
-    """Plate a fixed thickness at one current density under one constraint case (finite strain, Norton Li)."""
+    """Plate at one current density under one constraint case (finite strain, Norton Li), for the
+    deposition time (fitted or given) or to the plated thickness."""
     input:
         mesh=f"{SWEEP.directory}/geometry/{{plating_geometry}}/mesh.msh",
         facts=f"{SWEEP.directory}/geometry/{{plating_geometry}}/geometry.json",
+        calibration=[SWEEP.calibration_file] if SWEEP.calibrated else [],
     output:
         history=f"{SWEEP.directory}/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}/history.csv",
         summary=f"{SWEEP.directory}/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}/summary.json",
@@ -53,6 +85,7 @@ rule plating:
         vtu=f"{SWEEP.directory}/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}/fields.vtu",
     params:
         parameters=lambda wildcards: SWEEP.parameters_json(wildcards.constraint, wildcards.current),
+        calibration=f"--calibration {SWEEP.calibration_file}" if SWEEP.calibrated else "",
     log:
         f"{RESULTS}/logs/plating/{{constraint}}/{{plating_geometry}}/i~{{current}}mA_cm2_{SWEEP.run_digest}.log",
     wildcard_constraints:
@@ -70,7 +103,7 @@ rule plating:
         "{resources.mpi} -n {resources.tasks} python scripts/plating.py"
         " --mesh {input.mesh} --geometry {input.facts} --parameters '{params.parameters}'"
         " --history {output.history} --summary {output.summary} --fields {output.fields}"
-        " --vtu {output.vtu}"
+        " --vtu {output.vtu} {params.calibration}"
         " > {log} 2>&1"
 
 
@@ -165,3 +198,28 @@ rule plating_figure_fracture_map:
         "../envs/lisse.yaml"
     script:
         "../../scripts/plating_figure_fracture_map.py"
+
+
+rule plating_vs_paper:
+    """The model against every value the study reports (Fig. 4 and text): table and dot chart."""
+    input:
+        table=f"{RESULTS}/plating_summary.csv",
+        calibration=[SWEEP.calibration_file] if SWEEP.calibrated else [],
+    output:
+        table=f"{RESULTS}/plating_vs_paper.csv",
+        png=report(
+            f"{SWEEP.figures}/plating_vs_paper.png",
+            caption="../report/plating_vs_paper.rst",
+            category="Study B",
+            subcategory="Figures",
+        ),
+        pdf=f"{SWEEP.figures}/plating_vs_paper.pdf",
+    params:
+        flaw_size_nm=SWEEP.config["figures"]["flaw_size_nm"],
+        contact_half_width_m=SWEEP.config["contact_half_width_nm"] * 1e-9,  # nm -> m
+    log:
+        f"{RESULTS}/logs/figures/plating_vs_paper.log",
+    conda:
+        "../envs/lisse.yaml"
+    script:
+        "../../scripts/plating_vs_paper.py"

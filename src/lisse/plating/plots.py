@@ -45,11 +45,12 @@ FLAW_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 SUMMARY_COLUMNS = (
     "constraint", "kinematics", "flaw_size_m", "flaw_size_nm", "pit_tip_radius_m", "current_density_A_m2",
-    "current_mA_cm2", "plated_thickness_m", "end_time_s", "p_max_Pa", "p_mean_Pa", "p_pit_mean_Pa",
+    "current_mA_cm2", "duration_s", "plated_thickness_m", "final_growth_strain", "end_time_s", "pit_growth",
+    "p_max_Pa", "p_mean_Pa", "p_pit_mean_Pa",
     "sigma1_tip_Pa", "sigma1_tip_mean_Pa", "sigma1_llzo_max_Pa", "von_mises_li_max_Pa",
     "confined_pressure_bound_Pa", "whisker_stress_Pa", "griffith_critical_stress_Pa",
     "stress_intensity_estimate_Pa_sqrt_m", "dofs", "cells", "time_steps", "time_step_cutbacks", "newton_iterations",
-    "wall_time_s", "n_ranks", "summary",
+    "wall_time_s", "n_ranks", "li_llzo_overlap_m", "valid", "summary",
 )
 
 
@@ -171,18 +172,26 @@ def _first_crossing(a: np.ndarray, margin: np.ndarray) -> tuple[float, str]:
 # --------------------------------------------------------------------------------------
 
 
-def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float = 1e5) -> None:
+def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float = 1e5,
+                      reported: tuple = ()) -> None:
     """p_max in the Li and sigma_1 at the pit tip vs current density, per case and flaw size (log-log).
 
-    Values below ``floor_Pa`` (free growth: ~0 up to round-off) are drawn on the floor as
-    downward triangles.  The sigma_1 panel carries sigma_c(a) per flaw size and the
-    cleavage strength; the p panel the whisker growth stress of the free case.
+    Values below ``floor_Pa`` are drawn on the floor as downward triangles.  The sigma_1 panel
+    carries sigma_c(a) per flaw size and the cleavage strength; the p panel the whisker growth
+    stress of the free case.  ``reported``: the study's values, (quantity, case, current mA/cm²,
+    value Pa, ...) rows as :data:`lisse.plating.comparison.REPORTED`, drawn as black stars.
+    The legend sits below the panels (colour: case; line and marker: flaw size).
     """
+    from matplotlib.lines import Line2D
+
     flaws = sorted(table["flaw_size_m"].unique())
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), sharex=True)
+    cases = [c for c in CASE_ORDER if c in set(table["constraint"])]
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.9), sharex=True, layout="constrained")
+    any_invalid = False
+    columns = {"p_max": (axes[0], "p_max_Pa"), "sigma1_tip": (axes[1], "sigma1_tip_Pa")}
     for ax, column, label in ((axes[0], "p_max_Pa", "max hydrostatic pressure p in Li (Pa)"),
                               (axes[1], "sigma1_tip_Pa", "σ₁ at the pit tip, LLZO (Pa)")):
-        for case in [c for c in CASE_ORDER if c in set(table["constraint"])]:
+        for case in cases:
             for k, a in enumerate(flaws):
                 sub = table[(table["constraint"] == case) & (table["flaw_size_m"] == a)].sort_values("current_mA_cm2")
                 if sub.empty:
@@ -190,32 +199,68 @@ def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float
                 values = sub[column].to_numpy(dtype=float)
                 shown = np.maximum(values, floor_Pa)
                 ax.plot(sub["current_mA_cm2"], shown, ls=FLAW_STYLES[k % len(FLAW_STYLES)],
-                        marker=FLAW_MARKERS[k % len(FLAW_MARKERS)], color=CASE_COLOURS.get(case, "grey"), ms=5,
-                        label=f"{CASE_LABELS.get(case, case)}, a = {a * 1e9:g} nm")
+                        marker=FLAW_MARKERS[k % len(FLAW_MARKERS)], color=CASE_COLOURS.get(case, "grey"), ms=4, lw=1.2)
                 low = values < floor_Pa
                 if low.any():
                     ax.scatter(sub["current_mA_cm2"][low], shown[low], marker="v", s=40, zorder=5,
                                color=CASE_COLOURS.get(case, "grey"))
+                invalid = _invalid(sub)
+                if invalid.any():  # the Li sagged through the free LLZO surface: outside the model
+                    ax.scatter(sub["current_mA_cm2"][invalid], shown[invalid], marker="o", s=70, zorder=6,
+                               facecolors="white", edgecolors=CASE_COLOURS.get(case, "grey"), linewidths=1.5)
+                    any_invalid = True
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("current density (mA/cm²)")
         ax.set_ylabel(label)
+    for quantity, case, current, value, *_ in reported:
+        if quantity in columns and case in cases:
+            ax = columns[quantity][0]
+            ax.scatter(current, value, marker="*", s=150, color=CASE_COLOURS.get(case, "grey"), edgecolors="black",
+                       linewidths=0.8, zorder=7)
     for k, a in enumerate(flaws):
-        axes[1].axhline(float(griffith_critical_stress(a)), color="#555555", lw=1.0, ls=FLAW_STYLES[k % 4])
-        axes[1].text(axes[1].get_xlim()[0], float(griffith_critical_stress(a)), f" σ_c({a * 1e9:g} nm)",
-                     va="bottom", fontsize=7, color="#555555")
+        axes[1].axhline(float(griffith_critical_stress(a)), color="#777777", lw=0.8, ls=FLAW_STYLES[k % 4])
+        axes[1].text(axes[1].get_xlim()[1], float(griffith_critical_stress(a)), f"σ_c({a * 1e9:g} nm) ",
+                     va="bottom", ha="right", fontsize=7, color="#555555")
     axes[1].axhline(LLZO_CLEAVAGE_STRENGTH, color="black", lw=1.2)
     axes[1].text(axes[1].get_xlim()[0], LLZO_CLEAVAGE_STRENGTH, " cleavage 16.1 GPa", va="bottom", fontsize=7)
+    handles = [Line2D([], [], color=CASE_COLOURS.get(c, "grey"), lw=2.5, label=CASE_LABELS.get(c, c)) for c in cases]
+    handles += [Line2D([], [], color="#444444", ls=FLAW_STYLES[k % len(FLAW_STYLES)], marker=FLAW_MARKERS[k % 6], ms=4,
+                       label=f"a = {a * 1e9:g} nm") for k, a in enumerate(flaws)]
+    if reported:
+        handles.append(Line2D([], [], ls="none", marker="*", ms=11, color="white", markeredgecolor="black",
+                              label="study (Nat. Commun. 2022)"))
     if "whisker_stress_Pa" in table and table["whisker_stress_Pa"].notna().any():
         free = table[table["constraint"] == "none"].sort_values("current_mA_cm2")
         if not free.empty:
-            axes[0].plot(free["current_mA_cm2"], free["whisker_stress_Pa"], color=CASE_COLOURS["none"], lw=1.0,
-                         ls=":", label="whisker growth stress γs/A + ρv²/2 (closed form)")
-    axes[0].legend(fontsize=6.5, loc="upper left")
-    axes[0].set_title(f"Li pressure (values < {floor_Pa:g} Pa on the floor: ▼)")
-    axes[1].set_title("LLZO stress at the pit tip vs Griffith and cleavage")
-    fig.tight_layout()
+            axes[0].plot(free["current_mA_cm2"], free["whisker_stress_Pa"], color=CASE_COLOURS["none"], lw=1.0, ls=":")
+            handles.append(Line2D([], [], color=CASE_COLOURS["none"], lw=1.0, ls=":", label="whisker γs/A + ρv²/2"))
+    if any_invalid:
+        handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="white", markeredgecolor="#444444",
+                              label="Li sags through the free LLZO surface (outside the model)"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=7.5, frameon=False)
+    deposition = _deposition_title(table)
+    axes[0].set_title(f"Li pressure ({deposition})", fontsize=9)
+    axes[1].set_title("LLZO stress at the pit tip vs Griffith and cleavage", fontsize=9)
     save(fig, png_path)
+
+
+def _invalid(sub: pd.DataFrame) -> np.ndarray:
+    """Runs flagged outside the model's validity (``valid`` false); older tables have no flag."""
+    if "valid" not in sub:
+        return np.zeros(len(sub), dtype=bool)
+    return sub["valid"].map(lambda v: v is False or str(v).lower() == "false").to_numpy(dtype=bool)
+
+
+def _deposition_title(table: pd.DataFrame) -> str:
+    """How the currents compare: one deposition time, or one plated thickness."""
+    durations = table["duration_s"].dropna().unique() if "duration_s" in table else []
+    if len(durations) == 1:
+        return f"every current plates for {float(durations[0]) * 1e3:.3g} ms"
+    thickness = table["plated_thickness_m"].unique()
+    if len(thickness) == 1:
+        return f"every current plates {float(thickness[0]) * 1e9:g} nm"
+    return "mixed deposition"
 
 
 def _read_vtu(path: str | Path):
@@ -227,13 +272,20 @@ def _read_vtu(path: str | Path):
     return grid.points[:, :2] * 1e9, cells, {name: np.asarray(grid.point_data[name]) for name in grid.point_data}
 
 
-def stress_fields(panels: list[dict], png_path: str | Path) -> None:
+STRESS_FLOOR_PA = 1e3  # 1 kPa: below it a field is round-off (the LLZO and Li carry MPa to GPa when loaded)
+
+
+def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = STRESS_FLOOR_PA) -> None:
     """Stress fields: p in the Li and sigma_1 in the LLZO, one row per case, one column per rate.
 
     Each panel: ``vtu`` (from :func:`lisse.plating.PlatingResult.write_vtu`), ``case``,
-    ``current_mA_cm2``, ``window_nm`` (x0, x1, y0, y1).  Colour limits are shared along a
-    row (the same case at both rates), so the rate effect reads directly.
+    ``current_mA_cm2``, ``window_nm`` (x0, x1, y0, y1, widened to hold the deformed Li).  Drawn
+    on the deformed configuration (the Li grows and spreads), each panel on its own colour scales
+    (the currents' stresses differ by orders of magnitude), with its two colour bars below it.  A
+    field whose largest magnitude is below ``floor_Pa`` is drawn in one flat grey with a note, not
+    on a colour scale stretched over round-off.
     """
+    from matplotlib.colors import ListedColormap
     from matplotlib.tri import Triangulation
 
     cases = list(dict.fromkeys(p["case"] for p in panels))
@@ -241,43 +293,61 @@ def stress_fields(panels: list[dict], png_path: str | Path) -> None:
     data = {}
     for panel in panels:
         xy, cells, arrays = _read_vtu(panel["vtu"])
+        if "displacement" in arrays:
+            xy = xy + arrays["displacement"][:, :2] * 1e9  # m -> nm
         li = np.rint(arrays["material"][cells].mean(axis=1)) == 2
         data[(panel["case"], panel["current_mA_cm2"])] = (panel, xy, cells, li, arrays)
-    fig, axes = plt.subplots(len(cases), len(currents), figsize=(3.6 * len(currents) + 2.4, 2.6 * len(cases) + 0.6),
+    fig, axes = plt.subplots(len(cases), len(currents), figsize=(4.3 * len(currents), 3.7 * len(cases) + 0.5),
                              squeeze=False, layout="constrained")
     for r, case in enumerate(cases):
-        entries = [data[(case, i)] for i in currents if (case, i) in data]
-        p_max = max(float(np.percentile(e[4]["pressure"][e[2][e[3]]], 99.5)) for e in entries)
-        s_lim = max(float(np.percentile(np.abs(e[4]["max_principal_stress"][e[2][~e[3]]]), 99.0)) for e in entries)
-        p_max, s_lim = max(p_max, 1e-3), max(s_lim, 1e-3)
         for c, current in enumerate(currents):
             ax = axes[r, c]
             if (case, current) not in data:
                 ax.set_visible(False)
                 continue
             panel, xy, cells, li, arrays = data[(case, current)]
-            x0, x1, y0, y1 = panel["window_nm"]
+            pressure, sigma1 = arrays["pressure"][cells[li]], arrays["max_principal_stress"][cells[~li]]
+            p_top = float(np.percentile(np.abs(pressure), 99.5))
+            s_lim = float(np.percentile(np.abs(sigma1), 99.0))
             tri_llzo = Triangulation(xy[:, 0], xy[:, 1], cells[~li])
             tri_li = Triangulation(xy[:, 0], xy[:, 1], cells[li])
-            s_map = ax.tripcolor(tri_llzo, arrays["max_principal_stress"] / 1e6, cmap="RdBu_r", shading="gouraud",
-                                 vmin=-s_lim / 1e6, vmax=s_lim / 1e6, rasterized=True)
-            p_map = ax.tripcolor(tri_li, arrays["pressure"] / 1e6, cmap="magma", shading="gouraud",
-                                 vmin=0.0, vmax=p_max / 1e6, rasterized=True)
-            ax.set_xlim(x0, x1)
-            ax.set_ylim(y0, y1)
+            flat_fields = []
+            if s_lim < floor_Pa:
+                ax.tripcolor(tri_llzo, np.zeros(len(xy)), cmap=ListedColormap(["#e4e4e4"]), shading="gouraud",
+                             rasterized=True)
+                flat_fields.append("σ₁ in LLZO")
+            else:
+                s_map = ax.tripcolor(tri_llzo, arrays["max_principal_stress"] / 1e6, cmap="RdBu_r", shading="gouraud",
+                                     vmin=-s_lim / 1e6, vmax=s_lim / 1e6, rasterized=True)
+                fig.colorbar(s_map, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, aspect=35,
+                             label="σ₁ in LLZO (MPa)")
+            if p_top < floor_Pa:
+                ax.tripcolor(tri_li, np.zeros(len(xy)), cmap=ListedColormap(["#a8a8a8"]), shading="gouraud",
+                             rasterized=True)
+                flat_fields.append("p in Li")
+            else:
+                p_map = ax.tripcolor(tri_li, arrays["pressure"] / 1e6, cmap="magma", shading="gouraud",
+                                     vmin=min(0.0, float(np.percentile(pressure, 0.5)) / 1e6), vmax=p_top / 1e6,
+                                     rasterized=True)
+                fig.colorbar(p_map, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, aspect=35,
+                             label="p in Li (MPa)")
+            x0, x1, y0, y1 = panel["window_nm"]
+            li_xy = xy[np.unique(cells[li])]
+            ax.set_xlim(x0, max(x1, 1.05 * li_xy[:, 0].max()))
+            ax.set_ylim(y0, max(y1, li_xy[:, 1].max() + 0.1 * (y1 - y0)))
             ax.set_aspect("equal")
             ax.grid(False)
-            ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²", fontsize=8.5)
-            if p_max < 1e3:
-                ax.text(0.97, 0.95, "stress at round-off level", transform=ax.transAxes, ha="right", va="top",
-                        fontsize=7, color="white")
+            ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\nmax p {p_top / 1e6:.3g} MPa, "
+                         f"max σ₁ {float(sigma1.max()) / 1e6:.3g} MPa", fontsize=8.5)
+            if flat_fields:
+                ax.text(0.5, 0.04, f"{' and '.join(flat_fields)}: |value| < {floor_Pa / 1e3:g} kPa everywhere\n"
+                        "(zero up to round-off): drawn flat grey", transform=ax.transAxes, ha="center", va="bottom",
+                        fontsize=7, bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
             ax.set_xlabel("x (nm)")
             if c == 0:
                 ax.set_ylabel("y (nm)")
-        fig.colorbar(p_map, ax=axes[r, :].tolist(), shrink=0.95, pad=0.01, label="p in Li (MPa)")
-        fig.colorbar(s_map, ax=axes[r, :].tolist(), shrink=0.95, pad=0.01, label="σ₁ in LLZO (MPa)")
-    fig.suptitle("End of plating: Li pressure (magma), LLZO max principal stress (red tension, blue compression)",
-                 fontsize=9)
+    fig.suptitle("End of plating, deformed configuration: Li pressure p (magma), LLZO max principal stress σ₁ "
+                 "(red tension, blue compression)\neach panel on its own colour scales", fontsize=9.5)
     save(fig, png_path)
 
 

@@ -39,13 +39,20 @@ def geometry_id(cfg: dict, flaw_size_nm: float) -> str:
 
 
 def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) -> dict:
-    """Keyword arguments of :class:`lisse.plating.PlatingParameters` (SI) plus ``petsc_options``."""
+    """Keyword arguments of :class:`lisse.plating.PlatingParameters` (SI) plus ``petsc_options``.
+
+    With ``deposition: duration`` and ``duration_s: null`` the deposition time is the calibration's
+    and is not here: the run step reads it from the calibration record (``--calibration``).
+    """
     li, llzo, stepping = cfg["li"], cfg["llzo"], cfg["time_stepping"]
     yield_strength = li.get("yield_strength_MPa")
+    by_duration = cfg["deposition"] == "duration"
     return {
         "constraint": constraint,
         "current_density": current_mA_cm2 * MA_CM2,
         "plated_thickness": cfg["plated_thickness_nm"] * NM,
+        **({"duration": cfg["duration_s"]} if by_duration and cfg["duration_s"] is not None else {}),
+        "pit_growth": cfg["pit_growth"],
         "temperature": kelvin(cfg["temperature_C"]),
         "kinematics": cfg["kinematics"],
         "li_youngs_modulus": li["youngs_modulus_GPa"] * 1e9,
@@ -58,6 +65,35 @@ def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) ->
         "max_step_fraction": stepping["max_step_fraction"],
         "petsc_options": dict(cfg.get("petsc_options") or {}),
     }
+
+
+def config_problems(cfg: dict) -> list[str]:
+    """Cross-key problems of a schema-valid ``plating`` section, each naming the key, its value and what is
+    allowed (the style of :class:`lisse.workflow.config.ConfigError`); empty when it is consistent."""
+    problems = []
+    flaws, currents = cfg["flaw_sizes_nm"], cfg["current_densities_mA_cm2"]
+    if cfg["deposition"] == "thickness" and cfg["duration_s"] is not None:
+        problems.append(f"config key 'plating.duration_s' = {cfg['duration_s']:g} is only used with "
+                        "plating.deposition = 'duration': allowed null with deposition 'thickness'")
+    calibration = cfg["calibration"]
+    if cfg["deposition"] == "duration" and cfg["duration_s"] is None and calibration["flaw_size_nm"] not in flaws:
+        problems.append(f"config key 'plating.calibration.flaw_size_nm' = {calibration['flaw_size_nm']:g} is not "
+                        f"meshed: allowed one of plating.flaw_sizes_nm = {flaws}")
+    figure_flaw = cfg["figures"]["flaw_size_nm"]
+    if figure_flaw not in flaws:
+        problems.append(f"config key 'plating.figures.flaw_size_nm' = {figure_flaw:g} is not solved: allowed one of "
+                        f"plating.flaw_sizes_nm = {flaws}")
+    for k, current in enumerate(cfg["figures"]["field_currents_mA_cm2"]):
+        if current not in currents:
+            problems.append(f"config key 'plating.figures.field_currents_mA_cm2[{k}]' = {current:g} is not solved: "
+                            f"allowed one of plating.current_densities_mA_cm2 = {currents}")
+    rho = cfg["pit_tip_radius_nm"]
+    for k, a in enumerate(flaws):
+        try:
+            geometry_from_config(cfg, a)
+        except ValueError as error:
+            problems.append(f"config key 'plating.flaw_sizes_nm[{k}]' = {a:g} with pit_tip_radius_nm = {rho:g}: {error}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -74,6 +110,30 @@ class PlatingSweep:
     @property
     def directory(self) -> str:
         return f"{self.results}/plating"
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the deposition time is fitted (deposition: duration, duration_s: null)."""
+        return self.config["deposition"] == "duration" and self.config["duration_s"] is None
+
+    @property
+    def calibration_file(self) -> str:
+        """The calibration record (JSON), beside Study A's ``calibration.json``."""
+        return f"{self.results}/plating_calibration.json"
+
+    @property
+    def calibration_geometry(self) -> str:
+        return geometry_id(self.config, self.config["calibration"]["flaw_size_nm"])
+
+    def calibration_parameters_json(self) -> str:
+        """The calibration run's parameters (SI): the case and current of the reported value."""
+        calibration = self.config["calibration"]
+        return json.dumps(parameters_from_config(self.config, calibration["constraint"], calibration["current_mA_cm2"]))
+
+    def calibration_target(self) -> dict:
+        """The reported value (SI) and the tolerance of the fit."""
+        calibration = self.config["calibration"]
+        return {"p_max_Pa": calibration["p_max_GPa"] * 1e9, "rtol": calibration["rtol"]}
 
     @property
     def figures(self) -> str:
@@ -99,6 +159,10 @@ class PlatingSweep:
         one (plated thickness, Li law, time stepping, ...) never overwrites another run's files."""
         fixed = parameters_from_config(self.config, "top", 1.0)
         fixed.pop("constraint"), fixed.pop("current_density")
+        if self.calibrated:  # the deposition time comes from the calibration: its target and geometry count
+            fixed["calibration"] = dict(self.config["calibration"], geometry=self.calibration_geometry)
+        elif self.config["deposition"] == "duration":
+            fixed.pop("plated_thickness")  # not used
         return parameter_digest(fixed)
 
     def run_file(self, case: str, flaw_size_nm: float, current_mA_cm2: float, file: str) -> str:
@@ -140,7 +204,8 @@ class PlatingSweep:
 
     def outputs(self) -> list[str]:
         """Every Study B product (for ``rule all``)."""
-        return [f"{self.results}/plating_summary.csv", f"{self.directory}/fracture_map.csv",
-                f"{self.directory}/critical_flaw_size.csv"] + [
-            f"{self.figures}/plating_{name}.{ext}" for name in ("stress_vs_current", "fields", "fracture_map")
+        return [f"{self.results}/plating_summary.csv", f"{self.results}/plating_vs_paper.csv",
+                f"{self.directory}/fracture_map.csv", f"{self.directory}/critical_flaw_size.csv"] + (
+            [self.calibration_file] if self.calibrated else []) + [
+            f"{self.figures}/plating_{name}.{ext}" for name in ("stress_vs_current", "fields", "fracture_map", "vs_paper")
             for ext in ("png", "pdf")]

@@ -12,11 +12,15 @@ surface plane (y > 0), F_g = I + g(t) n (x) n with n = e_y and
     g(t) = v t / h0 = i V_m t / (F h0),
 
 h0 the layer thickness under the CC apex (``li_thickness``): a free layer of thickness
-h0 thickens by exactly v t.  The Li in the pit does not grow (choice: its share of the
-plated interface is negligible, and growth of a bonded wedge along a fixed direction would
-stress the pit even in free growth).  Loading runs to a fixed plated thickness
-``plated_thickness`` (default 4 nm = 20 % of h0 = 20 nm) at every current density,
-i.e. over t_end = plated_thickness / v: faster plating leaves less time for creep.
+h0 thickens by exactly v t, stress free when nothing constrains its top (growth normal to a
+flat bonded base is compatible).  The Li in the pit does not grow by default; with
+``pit_growth`` it grows with the same g along e_y (Li plated on the pit walls too, one
+fibre-growth eigenstrain for all plated Li): bonded to the pit walls it cannot grow
+compatibly and must flow out of the pit, which loads the Li even without a top constraint.
+Loading runs for a deposition time ``duration`` (the same at every current, so g grows with i,
+as in a fixed-duration step), or, without it, to a plated thickness ``plated_thickness``
+(default 4 nm = 20 % of h0 = 20 nm) at every current density, over t_end = plated_thickness / v:
+faster plating then only leaves less time for creep.
 
 Kinematics (``kinematics = "finite"``, default).  Multiplicative split
 F = F_e F_v F_g: growth acts first, in the reference frame (its direction is the

@@ -52,7 +52,9 @@ class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
 
     constraint: str = "top"  # "top" | "top_lateral" | "none"
     current_density: float = 40.0  # A/m² (40 A/m² = 4 mA/cm²)
-    plated_thickness: float = 4e-9  # m, thickness plated by the end of the run (fixed for every i)
+    plated_thickness: float = 4e-9  # m, thickness plated by the end of the run (fixed for every i); without duration
+    duration: float | None = None  # s, deposition time (the same for every i); replaces plated_thickness when set
+    pit_growth: bool = False  # True: the Li in the pit grows too (Li plated on the pit walls); False: only the layer
     temperature: float = 298.15  # K
     molar_volume: float = LI_MOLAR_VOLUME  # m³/mol
     # Li: Study A's constants
@@ -78,6 +80,8 @@ class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
             raise ValueError(f"kinematics must be one of {KINEMATICS}, not {self.kinematics!r}")
         if self.current_density <= 0 or self.plated_thickness <= 0:
             raise ValueError("current_density and plated_thickness must be positive")
+        if self.duration is not None and not self.duration > 0:
+            raise ValueError(f"duration must be positive (s) or None (plate plated_thickness), not {self.duration!r}")
         for name in ("li", "llzo"):
             E, nu = getattr(self, f"{name}_youngs_modulus"), getattr(self, f"{name}_poisson_ratio")
             if E <= 0 or not -1.0 < nu < 0.5:
@@ -106,8 +110,13 @@ class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
 
     @property
     def end_time(self) -> float:
-        """t_end = plated_thickness / v, s."""
-        return self.plated_thickness / self.plating_velocity
+        """t_end: the deposition time if given, else plated_thickness / v, s."""
+        return self.duration if self.duration is not None else self.plated_thickness / self.plating_velocity
+
+    @property
+    def final_plated_thickness(self) -> float:
+        """v t_end, m: plated_thickness, or what the deposition time plates at this current."""
+        return self.plating_velocity * self.end_time
 
     def li_material(self) -> NortonMaterial:
         return self.norton_material(self.li_youngs_modulus, self.li_poisson_ratio)

@@ -98,7 +98,7 @@ class PlatingProblem:
         self._quadrature_state()
         residual, jacobian = self._weak_form()
         self.bcs, self.constrained = self._boundary_conditions()
-        self.force_scale = self.bulk_li * params.plated_thickness  # nodal forces per unit depth, N/m
+        self.force_scale = self.bulk_li * params.final_plated_thickness  # nodal forces per unit depth, N/m
         self.n_dofs = self.V.dofmap.index_map.size_global * self.V.dofmap.index_map_bs
         self._newton_solver(residual, jacobian, petsc_options, prefix)
 
@@ -119,8 +119,9 @@ class PlatingProblem:
         relative = vertices - centroids[:, None, :]
         second_moments = np.einsum("cvi,cvj->cij", relative, relative) / 12.0
         self.cell_centroids = centroids
-        self.growing_cell = (self.cell_material == LI) & (centroids[:, 1] > 0.0)  # the layer above y = 0
         self.pit_cell = (self.cell_material == LI) & (centroids[:, 1] < 0.0)
+        # the layer above y = 0 grows; the pit's Li too unless pit_growth is off
+        self.growing_cell = (self.cell_material == LI) & ((centroids[:, 1] > 0.0) | self.params.pit_growth)
         self.has_llzo = self.comm.allreduce(int(np.any(self.cell_material[: self.n_owned] == LLZO)), op=MPI.MAX) > 0
         self.growth = fem.Function(self.Q0, name="growth_strain")
         self.bulk = fem.Function(self.Q0)

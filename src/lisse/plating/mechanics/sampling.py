@@ -68,3 +68,29 @@ def axis_top_node(problem: PlatingProblem, layer_thickness: float) -> int | None
     return None
 
 
+
+
+def overlap_with_llzo_surface(problem: PlatingProblem, contact_half_width: float) -> float:
+    """How far the deformed Li reaches below the deformed free LLZO surface beyond the contact, m (0: nowhere).
+
+    The model has no contact between the Li and the LLZO surface outside the bonded contact (x > c):
+    Li squeezed out of the gap may sag through it.  A run where this is not ~0 has left the model's
+    validity.  Compared on the layer's nodes (y > 0) that moved beyond x = c, against the LLZO
+    surface (y = 0, x >= c) interpolated at their deformed x.
+    """
+    V, comm = problem.V, problem.comm
+    n_owned = V.dofmap.index_map.size_local
+    xy = V.tabulate_dof_coordinates()[:n_owned, :2]
+    u = problem.u.x.array[: 2 * n_owned].reshape(-1, 2)
+    scale = max(contact_half_width, 1e-12)
+    surface = (np.abs(xy[:, 1]) <= 1e-9 * scale) & (xy[:, 0] >= contact_half_width * (1 - 1e-9))
+    surface_xy = np.concatenate(comm.allgather(xy[surface] + u[surface]))
+    if not problem.has_llzo or len(surface_xy) < 2:
+        return 0.0
+    order = np.argsort(surface_xy[:, 0])
+    layer = xy[:, 1] > 1e-9 * scale
+    moved = xy[layer] + u[layer]
+    beyond = moved[:, 0] > contact_half_width
+    gaps = moved[beyond, 1] - np.interp(moved[beyond, 0], surface_xy[order, 0], surface_xy[order, 1])
+    deepest = comm.allreduce(float(-gaps.min(initial=0.0)), op=MPI.MAX)
+    return max(deepest, 0.0)

@@ -35,7 +35,7 @@ from lisse.plating.mechanics.parameters import (
     confined_pressure,
 )
 from lisse.plating.mechanics.problem import LI, PlatingProblem
-from lisse.plating.mechanics.sampling import TipSampler, axis_top_node
+from lisse.plating.mechanics.sampling import TipSampler, axis_top_node, overlap_with_llzo_surface
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,8 @@ class History:
 
 def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_options: dict | None = None,
                   prefix: str = "pl_") -> PlatingResult:
-    """Plate ``params.plated_thickness`` at ``params.current_density``; history and final summary.
+    """Plate at ``params.current_density`` for ``params.end_time`` (the deposition time, or to the plated
+    thickness); history and final summary.
 
     ``mesh_data`` is :func:`lisse.core.mesh.load_mesh`'s result for a plating mesh; ``facts`` its
     geometry JSON (at least ``li_thickness_m``; ``flaw_size_m``, ``pit_tip_radius_m`` and
@@ -272,7 +273,9 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
         "current_density_A_m2": float(params.current_density),
         "current_density_mA_cm2": float(params.current_density) / MA_CM2,
         "plating_velocity_m_s": velocity,
-        "plated_thickness_m": float(params.plated_thickness),
+        "plated_thickness_m": float(params.final_plated_thickness),
+        "duration_s": params.duration,
+        "pit_growth": params.pit_growth,
         "final_growth_strain": velocity * t_end / h0,
         "end_time_s": t_end,
         "li_thickness_m": h0,
@@ -306,6 +309,10 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
     }
     if "contact_half_width_m" in facts:
         summary["whisker_stress_Pa"] = float(whisker_stress(velocity, facts["contact_half_width_m"]))
+        # Li squeezed out of the gap has no contact with the free LLZO surface: flag a run where it sags through it
+        overlap = overlap_with_llzo_surface(problem, float(facts["contact_half_width_m"]))
+        summary["li_llzo_overlap_m"] = overlap
+        summary["valid"] = overlap <= 0.01 * h0
     return summary
 
 
