@@ -94,34 +94,52 @@ def compare_with_study(table: pd.DataFrame, flaw_size_nm: float, contact_half_wi
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def comparison_figure(comparison: pd.DataFrame, png_path: str | Path, case_colours: dict, case_labels: dict) -> None:
-    """Dot chart: per reported value, the study's (black star) and the model's (coloured dot), ratio at the right."""
+def _current_label(current_mA_cm2: float) -> str:
+    return f"{current_mA_cm2 / 1000:.3g} A/cm²" if current_mA_cm2 >= 1000 else f"{current_mA_cm2:.3g} mA/cm²"
+
+
+def comparison_figure(comparison: pd.DataFrame, png_path: str | Path, case_colours: dict, case_labels: dict,
+                      floor_Pa: float = 1e3) -> None:
+    """Dot chart: per reported value, the study's (black star) and the model's (coloured dot), ratio at the right.
+
+    A model value below ``floor_Pa`` (zero up to round-off) is drawn as a left-pointing triangle at the
+    axis' left end and its ratio written as "≈ 0".
+    """
     n = len(comparison)
     fig, ax = plt.subplots(figsize=(9.5, 0.55 * n + 1.6), layout="constrained")
     y = np.arange(n)[::-1]
+    shown = [v for v in list(comparison["study_Pa"]) + list(comparison["model_Pa"]) if np.isfinite(v) and v >= floor_Pa]
+    left, right = min(shown) / 5.0, max(shown) * 3.0
     for yk, (_, row) in zip(y, comparison.iterrows()):
         colour = case_colours.get(row["constraint"], "grey")
-        ax.plot([row["study_Pa"], row["model_Pa"]], [yk, yk], color=colour, lw=1.0, alpha=0.6)
-        ax.scatter(row["study_Pa"], yk, marker="*", s=140, color="black", zorder=5)
-        if np.isfinite(row["model_Pa"]):
-            ax.scatter(row["model_Pa"], yk, marker="o", s=60, color=colour, zorder=6,
+        model, zero = row["model_Pa"], np.isfinite(row["model_Pa"]) and row["model_Pa"] < floor_Pa
+        drawn = left if zero else model
+        if np.isfinite(model):
+            ax.plot([row["study_Pa"], drawn], [yk, yk], color=colour, lw=1.0, alpha=0.6)
+        ax.scatter(row["study_Pa"], yk, marker="*", s=150, color="black", zorder=5)
+        if np.isfinite(model):
+            ax.scatter(drawn, yk, marker="<" if zero else "o", s=60, color=colour, zorder=6, clip_on=False,
                        edgecolors="white" if row["role"] == "prediction" else "black", linewidths=1.2)
-        ratio = f"× {row['ratio']:.2f}" if np.isfinite(row["ratio"]) else "not computed"
+        if zero:
+            ratio = f"≈ 0 (model < {floor_Pa / 1e3:g} kPa)"
+        else:
+            ratio = f"× {row['ratio']:.2f}" if np.isfinite(row["ratio"]) else "not computed"
         if row["role"] == "calibrated":
             ratio += " (fitted)"
         elif row["model_source"].startswith("interpolated"):
             ratio += " (interp.)"
         ax.annotate(ratio, xy=(1.01, yk), xycoords=("axes fraction", "data"), va="center", fontsize=8.5)
-    labels = [f"{QUANTITY_LABELS[r.quantity]} · {case_labels.get(r.constraint, r.constraint)} · {r.current_mA_cm2:g} mA/cm²"
-              for r in comparison.itertuples()]
+    labels = [f"{QUANTITY_LABELS[r.quantity]} · {case_labels.get(r.constraint, r.constraint)} · "
+              f"{_current_label(r.current_mA_cm2)}" for r in comparison.itertuples()]
     ax.set_yticks(y, labels, fontsize=8.5)
     ax.set_xscale("log")
+    ax.set_xlim(left, right)
     ax.set_xlabel("stress (Pa)")
     ax.set_ylim(-0.7, n - 0.3)
-    ax.scatter([], [], marker="*", s=140, color="black", label="study (Nat. Commun. 2022)")
+    ax.scatter([], [], marker="*", s=150, color="black", label="study (Nat. Commun. 2022)")
     ax.scatter([], [], marker="o", s=60, color="grey", edgecolors="white", label="model (prediction)")
     ax.scatter([], [], marker="o", s=60, color="grey", edgecolors="black", linewidths=1.2,
                label="model (fitted: the deposition time)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / n), ncol=3, fontsize=8, frameon=False)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     ax.set_title("Study B against the study's reported values (model / study at the right)", fontsize=10)
     save(fig, png_path)

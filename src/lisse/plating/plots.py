@@ -220,10 +220,19 @@ def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float
                        linewidths=0.8, zorder=7)
     for k, a in enumerate(flaws):
         axes[1].axhline(float(griffith_critical_stress(a)), color="#777777", lw=0.8, ls=FLAW_STYLES[k % 4])
-        axes[1].text(axes[1].get_xlim()[1], float(griffith_critical_stress(a)), f"σ_c({a * 1e9:g} nm) ",
-                     va="bottom", ha="right", fontsize=7, color="#555555")
     axes[1].axhline(LLZO_CLEAVAGE_STRENGTH, color="black", lw=1.2)
-    axes[1].text(axes[1].get_xlim()[0], LLZO_CLEAVAGE_STRENGTH, " cleavage 16.1 GPa", va="bottom", fontsize=7)
+    # labels outside the right edge, spread apart where the lines crowd, each with a leader to its line
+    levels = [(float(griffith_critical_stress(a)), f"σ_c({a * 1e9:g} nm)", "#555555") for a in flaws]
+    levels.append((LLZO_CLEAVAGE_STRENGTH, "cleavage 16.1 GPa", "black"))
+    low, high = (math.log10(v) for v in axes[1].get_ylim())
+    placed = []
+    for value, text, colour in sorted(levels):
+        at = (math.log10(value) - low) / (high - low)
+        at = max(at, placed[-1] + 0.045) if placed else at
+        placed.append(at)
+        axes[1].annotate(text, xy=(1.0, (math.log10(value) - low) / (high - low)), xycoords="axes fraction",
+                         xytext=(1.04, at), textcoords="axes fraction", va="center", fontsize=7, color=colour,
+                         arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6})
     handles = [Line2D([], [], color=CASE_COLOURS.get(c, "grey"), lw=2.5, label=CASE_LABELS.get(c, c)) for c in cases]
     handles += [Line2D([], [], color="#444444", ls=FLAW_STYLES[k % len(FLAW_STYLES)], marker=FLAW_MARKERS[k % 6], ms=4,
                        label=f"a = {a * 1e9:g} nm") for k, a in enumerate(flaws)]
@@ -235,6 +244,9 @@ def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float
         if not free.empty:
             axes[0].plot(free["current_mA_cm2"], free["whisker_stress_Pa"], color=CASE_COLOURS["none"], lw=1.0, ls=":")
             handles.append(Line2D([], [], color=CASE_COLOURS["none"], lw=1.0, ls=":", label="whisker γs/A + ρv²/2"))
+    if (table["p_max_Pa"] < floor_Pa).any() or (table["sigma1_tip_Pa"] < floor_Pa).any():
+        handles.append(Line2D([], [], ls="none", marker="v", ms=7, color="#444444",
+                              label=f"below {floor_Pa / 1e6:g} MPa, drawn on the floor"))
     if any_invalid:
         handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="white", markeredgecolor="#444444",
                               label="Li sags through the free LLZO surface (outside the model)"))
