@@ -31,6 +31,7 @@ if STUDY.runs("cells"):
     include: "workflow/rules/solvers.smk"
     include: "workflow/rules/stability.smk"
     include: "workflow/rules/figures.smk"
+    include: "workflow/rules/design.smk"
 
 
 if STUDY.runs("plating"):

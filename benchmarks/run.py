@@ -27,6 +27,8 @@ Sections:
 4. sweep -- N_i currents x N_P pressures on the 2D 200 um grid: N_i + N_P solves (what the
    workflow does) against N_i x N_P (electrochemistry + mechanics) pairs (what a coupled
    design needs), each design in one process.
+6. design -- ``config/examples/design.yaml`` (a design map of 20 3D cells and the 200 um grid's
+   sensitivity to six inputs) from scratch in a clone of HEAD, warm JIT cache; target < 30 min.
 5. steady -- the steady-creep mechanics (one solve per geometry) against the transient to
    1 h (one per pressure) on the same mesh, 1 rank: 2D planar and 200 um grid, the 3D 200 um
    cell at the default mesh, and (steady only, unless --transient-large) the 3D 400 um cell at
@@ -63,7 +65,7 @@ from _common import (
     study_geometry,
 )
 
-SECTIONS = ("geometry", "ranks", "workflow", "sweep", "steady")
+SECTIONS = ("geometry", "ranks", "workflow", "sweep", "steady", "design")
 EC_CURRENT = 5.0  # A/m² (0.5 mA/cm², the figures' operating point)
 ME_PRESSURE = 1.0e6  # Pa
 EC_3D_MIN_DOFS = 1_000_000
@@ -425,6 +427,36 @@ def section_workflow(bench: Bench, context: str) -> str:
     ])
 
 
+def section_design(bench: Bench, context: str) -> str:
+    clone = Path(tempfile.mkdtemp(prefix="lisse-bench-design-", dir=bench.workdir)) / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "PYTHONPATH": str(clone / "src"),
+           "VTK_DEFAULT_OPENGL_WINDOW": os.environ.get("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")}
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--profile", "workflow/profiles/default",
+               "--configfile", "config/examples/design.yaml"]
+    log = clone.parent / "design.log"
+    say(f"design: snakemake {' '.join(command[3:])} in {clone}")
+    t0 = time.perf_counter()
+    with open(log, "w") as out:
+        completed = subprocess.run(command, cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - t0
+    text = log.read_text(errors="replace")
+    steps = re.findall(r"(\d+) of (\d+) steps", text)
+    times = solver_times(clone / "results" / "design") if completed.returncode == 0 else {}
+    row = [f"{wall / 60:.1f}", steps[-1][1] if steps else "?",
+           " / ".join(str(len(v)) for v in times.values()) or "n/a",
+           " / ".join(f"{sum(v):.0f}" for v in times.values()) or "n/a",
+           "met" if completed.returncode == 0 and wall < 1800 else f"missed (exit {completed.returncode}; log {log})"]
+    return "\n\n".join([
+        "### 6. Design map and sensitivity",
+        f"*`snakemake {' '.join(command[3:])}` from scratch in a clone of commit {git_hash(clone)}, warm JIT cache: "
+        f"20 design cells (3D unit cells, 5 widths x 4 depths) and 12 sensitivity variants of the 200 um grid.  "
+        f"Target: < 30 min on 2 cores.  {context}.*",
+        markdown_table(["wall (min)", "jobs", "solves EC / ME / plating", "solver time EC / ME / plating (s)", "target"],
+                       [row]),
+    ])
+
+
 # --------------------------------------------------------------------------------------
 # 4. sweep design
 # --------------------------------------------------------------------------------------
@@ -556,7 +588,7 @@ def main() -> None:
     bench = Bench(workdir, args.quick, args.ranks, args.mechanics_3d_large, timeout)
     bench.transient_large = args.transient_large
     functions = {"geometry": section_geometry, "ranks": section_ranks, "workflow": section_workflow,
-                 "sweep": section_sweep, "steady": section_steady}
+                 "sweep": section_sweep, "steady": section_steady, "design": section_design}
     parts, durations = [f"## lisse benchmarks ({'quick' if args.quick else 'full'})"], []
     for section in SECTIONS:
         if section not in sections:

@@ -298,3 +298,35 @@ def test_cost_estimate_is_within_a_factor_two_of_the_mesh(tmp_path):
         write_geometry(case.geometry, case.sizing, tmp_path / "mesh.msh", tmp_path / "facts.json")
         cells = json.loads((tmp_path / "facts.json").read_text())["mesh"]["cells"]
         assert 0.4 < estimated_elements(case) / cells < 2.0, (case.label, estimated_elements(case), cells)
+
+
+def test_sensitivity_variants_rerun_only_the_solves_their_input_changes():
+    """f_crit never needs a solve, n only the mechanics, i0 and alpha only the electrochemistry, the
+    depth and fillet only the grid's geometry (the planar cell, hence the calibration's solves, stay)."""
+    study = load_study(modified(studies=["cells"], sensitivity={"enabled": True}))
+    base = study.variants["baseline"]
+    assert base.record and len(study.variants) == 1 + 12
+
+    def ids(variant):
+        return set(variant.geometries), set(variant.electrochemistry), set(variant.mechanics)
+
+    base_geometries, base_ec, base_me = ids(base)
+    planar = next(iter(base.geometries))
+    for name, variant in study.variants.items():
+        geometries, ec, me = ids(variant)
+        assert next(iter(variant.geometries)) == planar, name  # every variant calibrates on the same planar mesh
+        new = {"geometry": not geometries <= base_geometries, "ec": not ec <= base_ec, "me": not me <= base_me}
+        expected = {"i0": "ec", "alpha_a": "ec", "n": "me", "depth": "geometry", "fillet": "geometry"}.get(name.split("~")[0])
+        assert {k for k, v in new.items() if v} == ({expected} if expected else set()), name
+    assert study.variants["alpha_a~0.3"].config["electrochemistry"]["alpha_cathodic"] == pytest.approx(0.7)
+    assert study.variants["depth~0.6667"].config["geometry"]["channel_depth_um"] == pytest.approx(200.0, rel=1e-6)
+
+
+def test_design_map_cells_share_the_study_grids_and_refuse_what_does_not_fit():
+    study = load_study(modified(studies=["cells"], design_map={"enabled": True, "channel_widths_um": [100, 200, 1000],
+                                                               "channel_depths_um": [300, 450]}))
+    labels = sorted(case.label for case in study.design.values())
+    assert "grid200" in labels and "w200_d450_r1" in labels  # the study's 200 um grid is reused, not solved again
+    assert set(study.design) & set(study.geometries) == {g for g, c in study.geometries.items() if c.label in labels}
+    message = error_of(modified(design_map={"enabled": True, "channel_depths_um": [900]}))
+    assert "design_map point width 25, depth 900, ratio 1: config key 'geometry.channel_depth_um' = 900 is too deep" in message

@@ -141,3 +141,40 @@ def test_report_is_self_contained(workflow_run):
     for fragment in (f"lisse, study {STUDY}", "Creep prefactor eps_dot_0 =", "Agreement with the experiments not used",
                      "Figures in reading order", "plating solves"):
         assert fragment in html, fragment
+
+
+@pytest.fixture(scope="module")
+def design_run(workflow_run) -> Path:
+    """A small design map (the study's 100 and 200 um grids at two depths) and the f_crit sensitivity,
+    on top of the default study's solves."""
+    env = {**__import__("os").environ, "PATH": f"{Path(sys.executable).parent}:{__import__('os').environ['PATH']}"}
+    results = f"results/{STUDY}"
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "workflow/profiles/default", "--config",
+         "design_map={enabled: true, channel_widths_um: [100, 200], channel_depths_um: [150, 300]}",
+         "sensitivity={enabled: true, exchange_current_density_factors: [], creep_exponents: [], "
+         "critical_stable_fractions: [0.3, 0.7], channel_depth_factors: [], fillet_radius_factors: [], alpha_anodic: []}",
+         "--", f"{results}/design_map.csv", f"{results}/sensitivity.csv", f"{results}/figures/design_map.png",
+         f"{results}/figures/sensitivity.png"], cwd=workflow_run, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
+    return workflow_run / "results" / STUDY
+
+
+def test_design_map_reuses_the_study_grids_and_agrees_with_their_ccd(design_run):
+    table = pd.read_csv(design_run / "design_map.csv")
+    assert sorted(table["label"]) == ["grid100", "grid200", "planar", "w100_d150_r1", "w200_d150_r1"]
+    ccd = pd.read_csv(design_run / "ccd_at_calibration_pressure.csv").set_index("geometry")["ccd_mA_cm2"]
+    for label in ("planar", "grid100", "grid200"):  # same solves, same pressure (1 MPa): the same CCD
+        assert table.set_index("label").loc[label, "ccd_mA_cm2"] == pytest.approx(ccd[label], rel=1e-6)
+    assert (table.loc[table["label"] != "planar", "true_area_ratio"] > 1.2).all()
+    assert (design_run / "figures" / "design_map.png").stat().st_size > 20_000
+
+
+def test_sensitivity_recalibrates_each_variant_and_orders_f_crit(design_run):
+    table = pd.read_csv(design_run / "sensitivity.csv").set_index("form")
+    assert table.loc["baseline", "ccd_relative"] == pytest.approx(1.0)
+    for form in ("f_crit~0.3", "f_crit~0.7"):
+        assert (design_run / "sensitivity" / form / "calibration.json").is_file()
+    # the planar cell is all-or-nothing, so its eps_dot_0 does not move with f_crit; a grid's CCD does
+    assert table.loc["f_crit~0.3", "eps_dot_0_per_s"] == pytest.approx(table.loc["baseline", "eps_dot_0_per_s"], rel=1e-6)
+    assert table.loc["f_crit~0.3", "ccd_mA_cm2"] > table.loc["baseline", "ccd_mA_cm2"] > table.loc["f_crit~0.7", "ccd_mA_cm2"]

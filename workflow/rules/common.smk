@@ -20,6 +20,7 @@ def study_outputs():
         outputs += CELLS.geometry_outputs()
         outputs += [f"{RESULTS}/{table}.csv" for table in ("electrochemistry_summary", "mechanics_summary", "validation")]
         outputs += CELLS.figure_outputs()
+        outputs += CELLS.design_outputs()
     if STUDY.runs("plating"):
         outputs += SWEEP.outputs()
     return outputs

@@ -2,6 +2,7 @@
 # cell, dense phase diagrams per geometry (interpolation, no solves), validation against the
 # experiments, and the model-form table. Pure post-processing (lisse.cell.stability,
 # lisse.cell.analysis).
+import re
 
 
 rule calibration:
@@ -68,20 +69,21 @@ rule validation:
 
 
 rule form_calibration:
-    """Fit eps_dot_0 on the planar cell of a model form other than the model of record."""
+    """Fit eps_dot_0 on the planar cell of a model form or sensitivity variant other than the model of record."""
     input:
         unpack(lambda wildcards: CELLS.form_calibration_inputs(wildcards.form)),
     output:
-        calibration=f"{RESULTS}/model_forms/{{form}}/calibration.json",
+        calibration=f"{RESULTS}/{{models}}/{{form}}/calibration.json",
     params:
         currents_A_m2=lambda wildcards: CELLS.form_sweep_values(wildcards.form)["currents_A_m2"],
         pressures_Pa=lambda wildcards: CELLS.form_sweep_values(wildcards.form)["pressures_Pa"],
-        config=CELLS.analysis_config,
+        config=lambda wildcards: CELLS.analysis_config_of(wildcards.form),
         cell=lambda wildcards: CELLS.calibration_cell(wildcards.form),
     log:
-        f"{RESULTS}/logs/model_forms/{{form}}/calibration.log",
+        f"{RESULTS}/logs/{{models}}/{{form}}/calibration.log",
     wildcard_constraints:
-        form="|".join(CELLS.form_calibration_forms()) or "no_form",
+        models="model_forms|sensitivity",
+        form="|".join(map(re.escape, CELLS.form_calibration_forms() + CELLS.variant_calibration_names())) or "no_form",
     conda:
         "../envs/lisse.yaml"
     script:

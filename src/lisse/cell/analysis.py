@@ -183,8 +183,8 @@ def agreement_score(validation_csv: str | Path) -> tuple[int, int]:
 
 
 def model_form_table(forms: dict[str, dict], experiments_csv: str | Path, config: dict) -> pd.DataFrame:
-    """Per model form and geometry: eps_dot_0 calibrated on the form's own planar cell, the CCD at
-    the calibration pressure, and the form's agreement score on the experiments.
+    """Per model form (or sensitivity variant) and geometry: eps_dot_0 calibrated on the form's own
+    planar cell, the CCD at the calibration pressure, and the form's agreement score on the experiments.
 
     ``forms``: name -> title, dimension, method, record, calibration file, currents_A_m2,
     pressures_Pa, geometries (label -> channel width, ec and me tables) and validation cases
@@ -193,12 +193,13 @@ def model_form_table(forms: dict[str, dict], experiments_csv: str | Path, config
     pressure = config["stability"]["calibration_pressure_MPa"]
     rows = []
     for name, form in forms.items():
+        own = form.get("config", config)  # a sensitivity variant's criterion and creep law are its own
         eps_dot_0 = read_eps_dot_0(form["calibration"], form["dimension"])
-        validation = validation_table(experiments_csv, form["validation"], eps_dot_0, config)
+        validation = validation_table(experiments_csv, form["validation"], eps_dot_0, own)
         scored = validation[validation["role"] == "validation"]
         for tables in form["geometries"].values():
             resp = response(tables["ec"], form["currents_A_m2"], tables["me"], form["pressures_Pa"])
-            ccd = critical_current_mA_cm2(resp, pressure, eps_dot_0, config)
+            ccd = critical_current_mA_cm2(resp, pressure, eps_dot_0, own)
             width = tables["channel_width_um"]
             rows.append({"form": name, "model": form["title"], "dimension": form["dimension"], "method": form["method"],
                          "model_of_record": form["record"], "geometry": f"grid{width:g}" if width else "planar",

@@ -11,8 +11,9 @@ each naming the key, the value and what is allowed, before any job starts.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import pandas as pd
@@ -258,15 +259,18 @@ MODEL_FORMS = {
 
 @dataclass(frozen=True)
 class ModelForm:
-    """One form of the model of the cells: its geometries (planar first) and mechanics runs."""
+    """One alternative model of the cells, calibrated on its own planar cell and scored on the
+    experiments: a form of the model-form table, or a variant of the sensitivity study."""
 
     name: str
     dimension: int
     method: str
     title: str
-    geometries: dict[str, GeometryCase]  # id -> case
+    geometries: dict[str, GeometryCase]  # id -> case, planar first
     mechanics: dict[str, dict]  # run id -> SI parameters
     record: bool  # the study's model of record (its calibration, phase diagrams and validation)
+    electrochemistry: dict[str, dict]  # run id -> SI parameters
+    config: dict  # its validated config (the study's, or the variant's)
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,8 @@ class Study:
     mechanics: dict[str, dict]  # run id -> SI parameters of lisse.cell.mechanics (+ petsc_options)
     experiments: pd.DataFrame  # checked experiments table
     forms: dict[str, ModelForm]  # the model-form comparison (empty when disabled)
+    variants: dict[str, ModelForm] = field(default_factory=dict)  # the sensitivity study (empty when disabled)
+    design: dict[str, GeometryCase] = field(default_factory=dict)  # the design map's cells (empty when disabled)
 
     @property
     def results(self) -> str:
@@ -291,20 +297,30 @@ class Study:
         """Whether this workflow runs a study: ``cells`` (Study A) or ``plating`` (Study B)."""
         return study in self.config["studies"]
 
+    def model(self, name: str) -> ModelForm:
+        """A model form or a sensitivity variant, by name."""
+        return self.forms[name] if name in self.forms else self.variants[name]
+
     def _find(self, kind: str, key: str):
-        """``key`` in the study's ``kind`` (geometries, mechanics) or in a model form's."""
-        for holder in (self, *self.forms.values()):
-            if key in getattr(holder, kind):
+        """``key`` in the study's ``kind`` (geometries, electrochemistry, mechanics), a model form's or
+        a sensitivity variant's (or a design-map cell)."""
+        design = [SimpleNamespace(geometries=self.design)]
+        for holder in (self, *self.forms.values(), *self.variants.values(), *design):
+            if key in getattr(holder, kind, {}):
                 return getattr(holder, kind)[key]
         raise KeyError(f"no {kind} entry {key!r} in study {self.name!r}")
 
     def case(self, geometry_id: str) -> GeometryCase:
-        """A geometry of the study or of a model form, by id."""
+        """A geometry of the study, a model form, a sensitivity variant or the design map, by id."""
         return self._find("geometries", geometry_id)
 
     def mechanics_run(self, run: str) -> dict:
-        """The SI parameters of a mechanics run of the study or of a model form."""
+        """The SI parameters of a mechanics run of the study, a model form or a sensitivity variant."""
         return self._find("mechanics", run)
+
+    def electrochemistry_run(self, run: str) -> dict:
+        """The SI parameters of an electrochemistry run of the study or a sensitivity variant."""
+        return self._find("electrochemistry", run)
 
 
 def electrochemistry_runs(config: dict, temperatures_C: tuple[float, ...] = ()) -> dict[str, dict]:
@@ -478,8 +494,92 @@ def model_forms(config: dict, experiments: pd.DataFrame) -> dict[str, ModelForm]
         pressures = None if method == "steady" else transient_comparison_pressures_MPa(config, experiments)
         cases = geometry_cases(config, channel_widths_um(experiments), dimension)
         forms[name] = ModelForm(name, dimension, method, title, {case.id: case for case in cases},
-                                mechanics_runs(config, temperatures, method, pressures), record)
+                                mechanics_runs(config, temperatures, method, pressures), record,
+                                electrochemistry_runs(config, temperatures), config)
     return forms
+
+
+# The inputs of the sensitivity study: config list -> (title, how a value changes the config)
+def _scaled(section: str, *keys: str):
+    def change(config: dict, factor: float) -> None:
+        for key in keys:
+            config[section][key] *= factor
+    return change
+
+
+def _set(section: str, key: str, complement: str | None = None):
+    def change(config: dict, value: float) -> None:
+        config[section][key] = value
+        if complement:
+            config[section][complement] = 1.0 - value
+    return change
+
+
+SENSITIVITY_INPUTS = {  # config list -> (variant name, title, how a value changes the config)
+    "exchange_current_density_factors": ("i0", "i0 x", _scaled("electrochemistry", "exchange_current_density_mA_cm2")),
+    "creep_exponents": ("n", "n =", _set("mechanics", "creep_exponent")),
+    "critical_stable_fractions": ("f_crit", "f_crit =", _set("stability", "critical_stable_fraction")),
+    "channel_depth_factors": ("depth", "depth x", _scaled("geometry", "channel_depth_um")),
+    "fillet_radius_factors": ("fillet", "fillet radius x",
+                              _scaled("geometry", "fillet_radius_max_um", "fillet_radius_to_width_ratio")),
+    "alpha_anodic": ("alpha_a", "alpha_a =", _set("electrochemistry", "alpha_anodic", complement="alpha_cathodic")),
+}
+
+
+def sensitivity_variants(config: dict, experiments: pd.DataFrame) -> tuple[dict[str, ModelForm], list[str]]:
+    """One model per (input, value) of the sensitivity section, each with the planar cell (its
+    calibration), the reported grids and the experiments' grids; and the problems of variants
+    whose geometry does not fit."""
+    sensitivity = config["sensitivity"]
+    if not sensitivity["enabled"]:
+        return {}, []
+    temperatures, variants, problems = tuple(experiments["temperature_C"]), {}, []
+    for key, (short, title, change) in SENSITIVITY_INPUTS.items():
+        for value in sensitivity[key]:
+            variant = copy.deepcopy(config)
+            variant["geometry"]["channel_widths_um"] = list(sensitivity["channel_widths_um"])
+            change(variant, value)
+            found = _cross_key_problems(variant)
+            if found:
+                problems += [f"sensitivity.{key} value {value:g}: {problem}" for problem in found]
+                continue
+            name = f"{short}~{value:.4g}"
+            cases = geometry_cases(variant, channel_widths_um(experiments))
+            variants[name] = ModelForm(name, config["geometry"]["dimension"], config["mechanics"]["method"],
+                                       f"{title} {value:.3g}", {case.id: case for case in cases},
+                                       mechanics_runs(variant, temperatures), False,
+                                       electrochemistry_runs(variant, temperatures), variant)
+    return variants, problems
+
+
+def design_cases(config: dict) -> tuple[dict[str, GeometryCase], list[str]]:
+    """The design map's cells (every width x depth x land ratio; labels ``w100_d150_r1``), and the
+    problems of combinations that do not fit."""
+    design = config["design_map"]
+    if not design["enabled"]:
+        return {}, []
+    cases, problems = {}, []
+    for ratio in design["land_to_channel_width_ratios"]:
+        for depth in design["channel_depths_um"]:
+            for width in design["channel_widths_um"]:
+                point = copy.deepcopy(config)
+                point["geometry"].update(channel_widths_um=[width], channel_depth_um=depth,
+                                         land_to_channel_width_ratio=ratio)
+                found = _cross_key_problems(point)
+                if found:
+                    problems += [f"design_map point width {width:g}, depth {depth:g}, ratio {ratio:g}: {problem}"
+                                 for problem in found]
+                    continue
+                case = geometry_cases(point)[-1]
+                label = f"w{_fmt(width)}_d{_fmt(depth)}_r{_fmt(ratio)}"
+                case = GeometryCase(label, case.channel_width_um, case.geometry, case.sizing)
+                cases[case.id] = case
+    return cases, problems
+
+
+def design_temperature_C(config: dict) -> float:
+    t = config["design_map"]["temperature_C"]
+    return config["temperature_C"] if t is None else t
 
 
 SHIPPED_CONFIG_DIR = DEFAULT_SCHEMA.parents[2] / "config"  # where the study's own experiments file lives
@@ -523,8 +623,19 @@ def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA, experimen
     experiments = read_experiments(config["experiments"]["file"], default_temperature_C=config["temperature_C"],
                                    given_as=given)
     cases = geometry_cases(config, extra_channel_widths_um=channel_widths_um(experiments))
+    variants, variant_problems = sensitivity_variants(config, experiments)
+    design, design_problems = design_cases(config)
+    same = {(case.geometry, case.sizing): case for case in cases}
+    design = {(found := same.get((case.geometry, case.sizing), case)).id: found for case in design.values()}  # share solves
     problems = ([problem for case in cases for problem in _case_problems(config, case)]
-                + _unit_cell_3d_problems(config) + _comparison_problems(config) + _experiment_problems(config, experiments))
+                + _unit_cell_3d_problems(config) + _comparison_problems(config) + _experiment_problems(config, experiments)
+                + variant_problems + design_problems)
+    if (variants or design) and config["mechanics"]["method"] != "steady":
+        problems.append(f"config key 'mechanics.method' = {config['mechanics']['method']!r}: the design map and the "
+                        "sensitivity study need one mechanics solve per cell, allowed 'steady'")
+    if variants and not config["stability"]["calibrate"]:
+        problems.append("config key 'sensitivity.enabled' = true re-calibrates eps_dot_0 for every variant: allowed "
+                        "with stability.calibrate = true")
     field_map_width = config["figures"]["field_map_channel_width_um"]
     grid_widths = [case.channel_width_um for case in cases if case.channel_width_um]
     if grid_widths and field_map_width not in grid_widths:  # a planar-only study maps the planar cell alone
@@ -532,10 +643,16 @@ def load_study(config: dict, schema_path: str | Path = DEFAULT_SCHEMA, experimen
                         f"one of {grid_widths}")
     if problems:
         raise ConfigError(problems)
+    temperatures = (*experiments["temperature_C"], *([design_temperature_C(config)] if design else []))
+    if variants:  # the model of record heads the sensitivity table
+        variants = {"baseline": ModelForm("baseline", config["geometry"]["dimension"], config["mechanics"]["method"],
+                                          "baseline", {case.id: case for case in cases},
+                                          mechanics_runs(config, temperatures), True,
+                                          electrochemistry_runs(config, temperatures), config), **variants}
     study = Study(name=config["study"], config=config, geometries={case.id: case for case in cases},
-                  electrochemistry=electrochemistry_runs(config, tuple(experiments["temperature_C"])),
-                  mechanics=mechanics_runs(config, tuple(experiments["temperature_C"])), experiments=experiments,
-                  forms=model_forms(config, experiments))
+                  electrochemistry=electrochemistry_runs(config, temperatures),
+                  mechanics=mechanics_runs(config, temperatures), experiments=experiments,
+                  forms=model_forms(config, experiments), variants=variants, design=design)
     problems = cost_problems(study)  # before any mesh is built
     if problems:
         raise ConfigError(problems)

@@ -91,8 +91,9 @@ def cost_problems(study: Study) -> list[str]:
 
 
 def _all_cases(study: Study) -> list[GeometryCase]:
-    """The cells of the model of record and of the model forms."""
-    cases = {**study.geometries, **{g: c for form in study.forms.values() for g, c in form.geometries.items()}}
+    """The cells of the model of record, the model forms, the sensitivity variants and the design map."""
+    models = [*study.forms.values(), *study.variants.values()]
+    cases = {**study.geometries, **{g: c for model in models for g, c in model.geometries.items()}, **study.design}
     return list(cases.values())
 
 

@@ -136,7 +136,7 @@ class CellSweep:
         """The ``--parameters`` of one solve (SI), of the study or of a model form."""
         if solver == "mechanics":
             return json.dumps(self.study.mechanics_run(run))
-        return json.dumps(self.all_runs(solver)[run])
+        return json.dumps(self.study.electrochemistry_run(run))
 
     @property
     def steady_mechanics(self) -> bool:
@@ -182,15 +182,16 @@ class CellSweep:
     # --- calibration ---------------------------------------------------------------------
 
     def calibration_file(self, form: str | None = None) -> str:
-        """The calibration record of the model of record, or of a model form (the record's own if it
-        is the model of record)."""
-        if form is None or self.study.forms[form].record:
+        """The calibration record of the model of record, of a model form (the record's own if it is
+        the model of record) or of a sensitivity variant."""
+        if form is None or self.study.model(form).record:
             return f"{self.results}/calibration.json"
-        return f"{self.results}/model_forms/{form}/calibration.json"
+        folder = "model_forms" if form in self.study.forms else "sensitivity"
+        return f"{self.results}/{folder}/{form}/calibration.json"
 
     def calibration_cell(self, form: str | None = None) -> dict:
         """The planar cell a calibration is fitted on (recorded with it): label, id, dimension, method."""
-        geometries, mechanics = self._model(form)
+        geometries, mechanics, _ = self._model(form)
         planar = next(iter(geometries))
         return {"label": geometries[planar].label, "geometry_id": planar,
                 "dimension": geometries[planar].geometry.dimension,
@@ -210,7 +211,7 @@ class CellSweep:
             return []
         if geometry in self.study.geometries and run in self.study.mechanics:
             return [] if geometry == self.planar_id else self.calibration_file()
-        for name, form in self.study.forms.items():
+        for name, form in {**self.study.forms, **self.study.variants}.items():
             if geometry in form.geometries and run in form.mechanics:
                 return [] if geometry == next(iter(form.geometries)) else self.calibration_file(name)
         raise KeyError(f"mechanics run {run!r} on {geometry!r} belongs to no model of study {self.study.name!r}")
@@ -275,7 +276,7 @@ class CellSweep:
     def validation_cases(self, form: str | None = None) -> dict[str, dict]:
         """Per (geometry, temperature) an experiment needs: its solved tables and sweep values (SI), in
         the model of record or in a model form."""
-        geometries, mechanics = self._model(form)
+        geometries, mechanics, electrochemistry = self._model(form)
         cases = {}
         for row in self.study.experiments.itertuples():
             geometry = next(g for g, case in geometries.items() if same_value(case.channel_width_um, row.channel_width_um))
@@ -283,8 +284,8 @@ class CellSweep:
                 "geometry": geometry,
                 "channel_width_um": row.channel_width_um,
                 "temperature_C": row.temperature_C,
-                **self._tables(geometry, mechanics, row.temperature_C),
-                "currents_A_m2": self.sweep_values("electrochemistry", row.temperature_C),
+                **self._tables(geometry, mechanics, row.temperature_C, electrochemistry),
+                "currents_A_m2": self._values(electrochemistry, "electrochemistry", row.temperature_C),
                 "pressures_Pa": [p["stack_pressure"] for p in self._runs_at(mechanics, "mechanics",
                                                                             row.temperature_C).values()],
             }
@@ -296,11 +297,13 @@ class CellSweep:
 
     # --- model forms ---------------------------------------------------------------------
 
-    def _model(self, form: str | None) -> tuple[dict, dict]:
-        """(geometries, mechanics runs) of the model of record or of a model form."""
+    def _model(self, form: str | None) -> tuple[dict, dict, dict]:
+        """(geometries, mechanics runs, electrochemistry runs) of the model of record, a model form or a
+        sensitivity variant."""
         if form is None:
-            return self.study.geometries, self.study.mechanics
-        return self.study.forms[form].geometries, self.study.forms[form].mechanics
+            return self.study.geometries, self.study.mechanics, self.study.electrochemistry
+        model = self.study.model(form)
+        return model.geometries, model.mechanics, model.electrochemistry
 
     def _runs_at(self, runs: dict[str, dict], solver: str, temperature_C: float | None = None) -> dict[str, dict]:
         """Of ``runs``, those at one temperature in sweep order (a steady mechanics run: at every one)."""
@@ -309,43 +312,57 @@ class CellSweep:
                   if p.get("method") == "steady" or same_value(p["temperature"], temperature)}
         return dict(sorted(chosen.items(), key=lambda item: item[1][SWEPT_PARAMETER[solver]]))
 
-    def _tables(self, geometry: str, mechanics: dict[str, dict], temperature_C: float | None = None) -> dict:
+    def _values(self, runs: dict[str, dict], solver: str, temperature_C: float | None = None) -> list[float]:
+        """The swept values (SI) of ``runs`` at one temperature, in sweep order."""
+        return [p[SWEPT_PARAMETER[solver]] for p in self._runs_at(runs, solver, temperature_C).values()]
+
+    def _tables(self, geometry: str, mechanics: dict[str, dict], temperature_C: float | None = None,
+                electrochemistry: dict[str, dict] | None = None) -> dict:
         """The interface tables of one geometry at one temperature, in sweep order: ``ec`` (one per
-        current) and ``me`` (one per run of ``mechanics`` there)."""
-        return {"ec": self.run_files("electrochemistry", geometry, "interface.csv", temperature_C),
+        run of ``electrochemistry``, default the study's) and ``me`` (one per run of ``mechanics``)."""
+        electrochemistry = self.study.electrochemistry if electrochemistry is None else electrochemistry
+        return {"ec": [self.run_file("electrochemistry", geometry, run, "interface.csv")
+                       for run in self._runs_at(electrochemistry, "electrochemistry", temperature_C)],
                 "me": [self.run_file("mechanics", geometry, run, "interface.csv")
                        for run in self._runs_at(mechanics, "mechanics", temperature_C)]}
 
     def form_calibration_inputs(self, form: str) -> dict[str, list[str]]:
-        """The planar cell's tables of a model form: ``ec`` and ``me`` (for its calibration)."""
-        geometries, mechanics = self._model(form)
-        return self._tables(next(iter(geometries)), mechanics)
+        """The planar cell's tables of a model form or sensitivity variant: ``ec`` and ``me`` (for its calibration)."""
+        geometries, mechanics, electrochemistry = self._model(form)
+        return self._tables(next(iter(geometries)), mechanics, None, electrochemistry)
 
     def form_sweep_values(self, form: str) -> dict[str, list[float]]:
-        """The currents (A/m²) and pressures (Pa) of a model form's tables at the study temperature."""
-        return {"currents_A_m2": self.sweep_values("electrochemistry"),
-                "pressures_Pa": [p["stack_pressure"] for p in self._runs_at(self._model(form)[1], "mechanics").values()]}
+        """The currents (A/m²) and pressures (Pa) of a model's tables at the study temperature."""
+        _, mechanics, electrochemistry = self._model(form)
+        return {"currents_A_m2": self._values(electrochemistry, "electrochemistry"),
+                "pressures_Pa": self._values(mechanics, "mechanics")}
 
-    def model_form_cases(self) -> dict[str, dict]:
-        """Per model form: its title, dimension, method, calibration file, per-geometry tables at the
-        study temperature and validation cases (the model_forms rule's params)."""
+    def analysis_config_of(self, form: str) -> dict:
+        """The post-processing sections of a model's config (a sensitivity variant's differ)."""
+        config = self.study.model(form).config
+        return {key: config[key] for key in ("temperature_C", "geometry", "mechanics", "stability", "figures")}
+
+    def model_form_cases(self, models: dict | None = None) -> dict[str, dict]:
+        """Per model form (or sensitivity variant, ``models``): its title, dimension, method, calibration
+        file, post-processing config, per-geometry tables at the study temperature and validation cases
+        (the params of rules model_forms and sensitivity)."""
         cases = {}
-        for name, form in self.study.forms.items():
+        for name, form in (self.study.forms if models is None else models).items():
             cases[name] = {
                 "title": form.title, "dimension": form.dimension, "method": form.method, "record": form.record,
-                "calibration": self.calibration_file(name),
+                "calibration": self.calibration_file(name), "config": self.analysis_config_of(name),
                 **self.form_sweep_values(name),
                 "geometries": {case.label: {"channel_width_um": case.channel_width_um,
-                                            **self._tables(geometry, form.mechanics)}
+                                            **self._tables(geometry, form.mechanics, None, form.electrochemistry)}
                                for geometry, case in form.geometries.items()},
                 "validation": self.validation_cases(name),
             }
         return cases
 
-    def model_form_inputs(self) -> list[str]:
-        """Every file the model-form table reads."""
+    def model_form_inputs(self, models: dict | None = None) -> list[str]:
+        """Every file the model-form table (or the sensitivity table) reads."""
         files = []
-        for case in self.model_form_cases().values():
+        for case in self.model_form_cases(models).values():
             files.append(case["calibration"])
             files += [f for tables in case["geometries"].values() for f in tables["ec"] + tables["me"]]
             files += [f for valid in case["validation"].values() for f in valid["ec"] + valid["me"]]
@@ -354,6 +371,51 @@ class CellSweep:
     def form_calibration_forms(self) -> list[str]:
         """The model forms calibrated apart from the model of record."""
         return [name for name, form in self.study.forms.items() if not form.record]
+
+    # --- sensitivity and design map -------------------------------------------------------
+
+    def variant_calibration_names(self) -> list[str]:
+        """The sensitivity variants calibrated apart from the model of record (all but the baseline)."""
+        return [name for name, variant in self.study.variants.items() if not variant.record]
+
+    def design_points(self) -> dict[str, dict]:
+        """Per design-map cell (label), the study's planar cell first as the reference: width, depth, land
+        ratio, its geometry facts and its tables and sweep values at the map's temperature (the params
+        of rule design_map)."""
+        temperature = self.design_temperature_C
+        cells = {**({self.planar_id: self.case(self.planar_id)} if self.config["geometry"]["planar"] else {}),
+                 **self.study.design}
+        return {case.label: {"channel_width_um": case.channel_width_um,
+                             "channel_depth_um": case.geometry.channel_depth / 1e-6,
+                             "land_to_channel_width_ratio": (case.geometry.land_width / case.geometry.channel_width
+                                                             if case.channel_width_um else 0.0),
+                             "facts": f"{self.results}/geometry/{geometry}/geometry.json",
+                             **self._tables(geometry, self.study.mechanics, temperature),
+                             "currents_A_m2": self.sweep_values("electrochemistry", temperature),
+                             "pressures_Pa": self.sweep_values("mechanics", temperature)}
+                for geometry, case in cells.items()}
+
+    @property
+    def design_temperature_C(self) -> float:
+        temperature = self.config["design_map"]["temperature_C"]
+        return self.config["temperature_C"] if temperature is None else temperature
+
+    def design_inputs(self) -> list[str]:
+        return [f for point in self.design_points().values() for f in [point["facts"], *point["ec"], *point["me"]]]
+
+    def measured_grids(self) -> list[tuple[float, float]]:
+        """(width, depth) in µm of the grids the experiments measured (pinned on the design map)."""
+        depth = self.config["geometry"]["channel_depth_um"]
+        return [(float(w), float(depth)) for w in sorted(set(self.study.experiments["channel_width_um"])) if w > 0]
+
+    def design_outputs(self) -> list[str]:
+        """The design map's and the sensitivity study's products (for ``rule all``)."""
+        outputs = []
+        if self.study.design:
+            outputs += [f"{self.results}/design_map.csv", f"{self.figures}/design_map.png"]
+        if self.study.variants:
+            outputs += [f"{self.results}/sensitivity.csv", f"{self.figures}/sensitivity.png"]
+        return outputs
 
 
 def _unique(pairs) -> dict:
