@@ -87,6 +87,8 @@ EXAMPLES = {  # example config -> jobs it must plan (and rules it must not)
     "cross_sections_2d": ({"geometry": 5, "mechanics": 5}, {"plating", "model_forms"}),
     "cells_only": ({"geometry": 10, "model_forms": 1}, {"plating", "plating_geometry"}),
     "plating_only": ({"plating_geometry": 2, "plating": 24}, {"geometry", "electrochemistry", "calibration"}),
+    # 20 design cells (the 200 x 300 um one is the study's grid200) + planar + the variants' 4 new grids
+    "design": ({"design_map": 1, "sensitivity": 1, "form_calibration": 12, "geometry": 2 + 19 + 4}, {"plating"}),
 }
 
 
