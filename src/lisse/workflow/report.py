@@ -20,6 +20,8 @@ READING_ORDER = {
     "ccd_vs_channel_width.png": "the critical current density at the calibration pressure against channel width (Fig. 5)",
     "validation_table.png": "every experiment against the model's verdict (Fig. 6)",
     "model_forms.png": "2D cross-section against 3D unit cell, transient against steady creep",
+    "design_map.png": "the predicted CCD over channel width and depth, against the interface area",
+    "sensitivity.png": "how far the CCD moves with each input nobody measured, re-calibrated",
     "plating_stress_vs_current.png": "Study B: Li pressure and LLZO stress against the plating current",
     "plating_vs_paper.png": "Study B: the model against the values the study reports",
     "plating_fields.png": "Study B: pressure and stress fields at the current collector's tip",
