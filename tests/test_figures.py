@@ -103,3 +103,38 @@ def test_strain_rate_legends_share_no_colour_with_the_segment_backgrounds(captur
         assert len(entries) == 3
         assert all(_saturation(np.asarray(to_rgb(c))) > 0.3 for c in entries)
         assert "short" in _texts(fig) or "stable" in _texts(fig)  # the verdict against the critical fraction
+
+
+def _rectangle_vtu(path, x1_um: float, y0_um: float, y1_um: float, **point_data) -> str:
+    """A triangulated rectangle in metres with the given point fields (functions of x, y in µm)."""
+    import pyvista as pv
+
+    plane = pv.Plane(center=(x1_um / 2, (y0_um + y1_um) / 2, 0.0), direction=(0, 0, 1), i_size=x1_um,
+                     j_size=y1_um - y0_um, i_resolution=8, j_resolution=8).triangulate()
+    grid = plane.cast_to_unstructured_grid()
+    xy = np.asarray(grid.points)[:, :2].copy()
+    grid.points = np.asarray(grid.points) * 1e-6
+    for name, field in point_data.items():
+        grid.point_data[name] = field(*xy.T)
+    grid.save(path)
+    return str(path)
+
+
+def test_2d_field_maps_state_the_operating_point_and_the_planar_cells_uniform_fields(captured, tmp_path):
+    i_app = 0.5 * 10.0  # 0.5 mA/cm2 in A/m2
+    planar = {"label": "planar", "window_um": (0, 100, -50, 50), "depth_um": 0.0, "channel_width_um": 0.0,
+              "electrochemistry": _rectangle_vtu(tmp_path / "ec.vtu", 100, -100, 0,
+                                                 current_density=lambda x, y: np.tile([0.0, -i_app, 0.0], (len(x), 1))),
+              "mechanics": _rectangle_vtu(tmp_path / "me.vtu", 100, 0, 100, von_mises=lambda x, y: np.full(len(x), 0.87e6))}
+    patterned = dict(planar, label="grid100", channel_width_um=100.0, depth_um=100.0,
+                     mechanics=_rectangle_vtu(tmp_path / "me_grid.vtu", 100, 0, 100, von_mises=lambda x, y: 1e4 * x))
+    plots.field_maps([planar, patterned], "unused.png", 0.5, 1.0, temperature_C=25.0)
+    text = _texts(captured[0])
+    assert "i_app = 0.5 mA/cm², P = 1 MPa, T = 25 °C" in text
+    assert "uniform fields" in text and "σ_e = 0.87 MPa" in text and "i = 1.00 i_app" in text
+    assert text.count("uniform fields") == 1  # not on the patterned cell, whose stress varies
+    assert "max σ_e" in text
+    axes = [ax for ax in captured[0].axes if ax.get_xlabel() == "x (µm)"]
+    assert len(axes) == 2
+    scale = [ax.get_position().width / np.ptp(ax.get_xlim()) for ax in axes]
+    assert scale[0] == pytest.approx(scale[1], rel=1e-6)  # one scale for every panel
