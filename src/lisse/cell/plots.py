@@ -26,6 +26,7 @@ SEGMENT_COLOURS = {
     "interface_land_top": "#e4e4e4",
 }
 CURRENT_COLOUR, STRESS_COLOUR, KEEPS_UP_COLOUR = "#1f5fa8", "#b2412b", "#2e8b57"
+STRESS_MAP = "RdBu_r"  # field maps: the Li's stress from 0 (blue) through P (white) to 2 P (red)
 SEGMENT_SHORT = {
     "interface_channel_floor": "floor",
     "interface_lower_corner": "",
@@ -323,7 +324,7 @@ def field_maps(panels: list[dict], png_path: str | Path, current_mA_cm2: float, 
         bottom = -(panel["depth_um"] + band) if panel["channel_width_um"] > 0 else -band
         shown.append(dict(panel=panel, ec=mtri.Triangulation(*xy_ec.T, tri_ec), me=mtri.Triangulation(*xy_me.T, tri_me),
                           flux=flux, stress=stress, window=(0.0, width, bottom, band)))
-    stress_max = max(float(np.percentile(p["stress"], 99.5)) for p in shown)
+    stress_max = 2.0 * pressure_MPa  # the diverging stress map is white at P, the planar cell's (plane strain: 0.87 P)
     flux_max = max(float(np.percentile(np.linalg.norm(p["flux"], axis=1), 99.0)) for p in shown)
     # one scale for every panel: inches per µm, panels side by side aligned on the land top (y = 0)
     inch = 4.6 / max(p["window"][3] - p["window"][2] for p in shown)
@@ -340,9 +341,9 @@ def field_maps(panels: list[dict], png_path: str | Path, current_mA_cm2: float, 
         ax = fig.add_axes((x / fig_w, (fig_h - top_pad - inch * (y1 - shown[0]["window"][3]) - h) / fig_h, w / fig_w, h / fig_h))
         x += w + gap
         magnitude = np.linalg.norm(p["flux"], axis=1)
-        flux_map = ax.tripcolor(p["ec"], magnitude, shading="gouraud", cmap="Blues", vmin=0.0, vmax=flux_max,
+        flux_map = ax.tripcolor(p["ec"], magnitude, shading="gouraud", cmap="viridis", vmin=0.0, vmax=flux_max,
                                 rasterized=True)
-        stress_map = ax.tripcolor(p["me"], p["stress"], shading="gouraud", cmap="magma", vmin=0.0, vmax=stress_max,
+        stress_map = ax.tripcolor(p["me"], p["stress"], shading="gouraud", cmap=STRESS_MAP, vmin=0.0, vmax=stress_max,
                                   rasterized=True)
         # arrows on a regular grid in the LLZO, length proportional to |i| / i_app
         nx = max(int(round((x1 - x0) / (0.07 * (y1 - y0)))), 3)
@@ -366,8 +367,8 @@ def field_maps(panels: list[dict], png_path: str | Path, current_mA_cm2: float, 
         ax.set_xlabel("x (µm)")
         ax.set_title(p["panel"]["label"] if cw == 0 else f"{p['panel']['label']}: channel {cw:g} µm, depth {depth:g} µm",
                      fontsize=9)
-        ax.text(0.03, 0.97, "Li", transform=ax.transAxes, ha="left", va="top", color="white", fontsize=9, fontweight="bold")
-        ax.text(0.97, 0.03, "LLZO", transform=ax.transAxes, ha="right", va="bottom", color="#0b2a4a", fontsize=9,
+        ax.text(0.03, 0.97, "Li", transform=ax.transAxes, ha="left", va="top", color="black", fontsize=9, fontweight="bold")
+        ax.text(0.97, 0.03, "LLZO", transform=ax.transAxes, ha="right", va="bottom", color="white", fontsize=9,
                 fontweight="bold")
         if _uniform(p["stress"]) and _uniform(magnitude):
             ax.annotate(f"uniform fields:\nσ_e = {p['stress'].mean():.2f} MPa\ni = {magnitude.mean():.2f} i_app",
@@ -377,12 +378,12 @@ def field_maps(panels: list[dict], png_path: str | Path, current_mA_cm2: float, 
             k = int(np.argmax(p["stress"]))
             xs, ys = p["me"].x[k], p["me"].y[k]
             ax.annotate(f"max σ_e {p['stress'][k]:.2f} MPa", xy=(xs, ys), xytext=(x0 + 0.05 * (x1 - x0), ys + 0.45 * band),
-                        fontsize=8, color="white", arrowprops=dict(arrowstyle="->", color="white", lw=1.0), zorder=6)
+                        fontsize=8, color="black", arrowprops=dict(arrowstyle="->", color="black", lw=1.0), zorder=6)
         if p is shown[0]:
             ax.set_ylabel("y (µm), land top at 0")
     bar_x = (left + sum(widths) + gap * (len(shown) - 1) + 0.35) / fig_w
     height = (fig_h - top_pad - bottom_pad) / fig_h
-    for k, (mappable, label) in enumerate(((stress_map, "von Mises stress in the Li (MPa)"),
+    for k, (mappable, label) in enumerate(((stress_map, "von Mises stress in the Li (MPa); white: P"),
                                            (flux_map, "Li-ion current density in the LLZO / applied (–)"))):
         cax = fig.add_axes((bar_x + k * 0.75 / fig_w, bottom_pad / fig_h, 0.14 / fig_w, height))
         bar = fig.colorbar(mappable, cax=cax)
@@ -808,7 +809,7 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
         sse_surface = _interface_current(sse.extract_surface(algorithm="dataset_surface"), half, i_app, flux)
         sse_surface = sse_surface.clip_box((0.0, half, -depth - 0.5 * band, 1.0, 0.0, half), invert=False)
         shown.append((panel, li_view, sse_cut, sse_surface, li_view.merge(sse_cut)))
-    stress_max = max(float(np.percentile(view.point_data[stress], 99.5)) for _, view, _, _, _ in shown)
+    stress_max = 2.0 * pressure_MPa  # the diverging stress map is white at P, the planar cell's
     flux_max = max(float(np.nanpercentile(view.cell_data[flux], 99)) for _, _, _, view, _ in shown)
     # one scale for every render: the parallel scale that frames the largest view, as the camera projects it
     look = np.array([-0.55, 0.45, -0.7]) / np.linalg.norm([-0.55, 0.45, -0.7])  # lisse.core.preview's view
@@ -827,8 +828,9 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
     renders = []
     for _panel, li_view, sse_cut, sse_surface, cut in shown:
         row = []
-        for view, meshes in ((cut, [(li_view, dict(scalars=stress, cmap="magma", clim=(0.0, stress_max))),
-                                        (sse_cut, dict(color="#c9d6e8"))]),
+        for view, meshes in ((cut, [(li_view, dict(scalars=stress, cmap=STRESS_MAP, clim=(0.0, stress_max),
+                                                          ambient=0.6, diffuse=0.45)),  # near-white Li stays light
+                                        (sse_cut, dict(color="#7d8796", ambient=0.4, diffuse=0.6))]),
                              (sse_surface, [(sse_surface, dict(scalars=flux, cmap="viridis", clim=(0.0, flux_max),
                                                                 nan_color="#d0d0d0"))])):
             bounds = np.reshape(view.bounds, (3, 2))
@@ -848,7 +850,7 @@ def field_maps_3d(panels: list[dict], png_path: str | Path, current_mA_cm2: floa
     fig_h = title_h + sum(heights) + 2 * text_h + 0.2
     fig = plt.figure(figsize=(fig_w, fig_h))
     rows = [("von Mises stress in the Li near the interface, cut through the pillar's mid-plane (LLZO grey)", stress,
-             "magma", stress_max, "von Mises stress\nin the Li (MPa)"),
+             STRESS_MAP, stress_max, "von Mises stress in the Li (MPa)\nwhite: P, the planar cell's"),
             ("Local current density crossing the interface, on the LLZO under the Li (mirror planes and cuts grey)",
              flux, "viridis", flux_max, "i_loc / i_app (–)")]
     top = fig_h - title_h
