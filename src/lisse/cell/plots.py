@@ -434,11 +434,6 @@ def _log_axes(ax: plt.Axes, currents, pressures) -> None:
         axis.set_minor_formatter(NullFormatter())
 
 
-def boundary_in_range(ccd: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a ``ccd.csv`` whose CCD was found inside the solved currents (converged, not extrapolated)."""
-    return ccd[(ccd["status"] == "converged") & ~ccd["extrapolated"].astype(bool)]
-
-
 def _why_no_boundary(ccd: pd.DataFrame, current_range: tuple[float, float] | None) -> str:
     """Why a geometry has no boundary in the solved currents: unstable or stable at all of them."""
     converged = ccd[ccd["status"] == "converged"]["ccd_mA_cm2"].to_numpy(float)
