@@ -27,8 +27,9 @@ pressure = config["stability"]["calibration_pressure_MPa"]
 at_pressure = pd.DataFrame([
     {"geometry": label, "channel_width_um": widths[label], "pressure_MPa": pressure,
      "ccd_mA_cm2": float(np.exp(np.interp(np.log(pressure), np.log(ccd["pressure_MPa"]), np.log(ccd["ccd_mA_cm2"])))),
-     # the boundary's status at the pressure row nearest the calibration pressure (NaN CCD: why)
-     "status": ccd["status"].iloc[int(np.argmin(np.abs(np.log(ccd["pressure_MPa"] / pressure))))]}
+     # at the pressure row nearest the calibration pressure: the boundary's status (NaN CCD: why) and whether
+     # the CCD lies outside the solved currents (the fields held, not interpolated)
+     **ccd[["status", "extrapolated"]].iloc[int(np.argmin(np.abs(np.log(ccd["pressure_MPa"] / pressure))))].to_dict()}
     for label, ccd in ccds.items()
 ])
 at_pressure.to_csv(output.ccd_table, index=False)
