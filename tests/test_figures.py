@@ -52,6 +52,16 @@ def test_ccd_plot_says_so_when_no_grid_has_a_ccd(captured):
     assert len(markers) == 1 and len(markers[0].get_xdata()) == 4
 
 
+def test_ccd_plot_of_a_planar_only_study_draws_the_planar_ccd(captured):
+    """config/examples/planar_only.yaml: no grid, so no width axis (a log axis of no data fails to draw)."""
+    model = pd.DataFrame({"geometry": ["planar"], "channel_width_um": [0.0], "pressure_MPa": 1.0,
+                          "ccd_mA_cm2": [0.3], "status": ["converged"]})
+    plots.ccd_vs_channel_width(model, EXPERIMENTS[EXPERIMENTS["channel_width_um"] == 0], 1.0, "unused.png", (0.05, 2.0))
+    captured[0].canvas.draw()
+    assert "No grid in this study" in _texts(captured[0])
+    assert captured[0].axes[0].get_xscale() == "linear"
+
+
 def test_ccd_plot_marks_extrapolated_ccds_and_has_no_message_when_grids_have_one(captured):
     model = pd.DataFrame({"geometry": ["planar", "grid50", "grid200"], "channel_width_um": [0.0, 50.0, 200.0],
                           "pressure_MPa": 1.0, "ccd_mA_cm2": [0.3, 2.8, 0.57], "status": "converged"})

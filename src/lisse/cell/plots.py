@@ -603,9 +603,15 @@ def ccd_vs_channel_width(model: pd.DataFrame, experiments: pd.DataFrame, pressur
         ax.text(0.5, 0.3, f"No grid has a CCD in the solved currents\n({lo:g}–{hi:g} mA/cm²) at {pressure_MPa:g} MPa:\n{why}",
                 transform=ax.transAxes, ha="center", va="center", fontsize=10, color="#333333",
                 bbox=dict(boxstyle="round,pad=0.5", facecolor="#fff7e0", edgecolor="#c9a227"))
-    ax.set_xscale("log")
-    ax.set_yscale("log")
     every = sorted(set(widths) | set(grid_points["channel_width_um"]))
+    if not every:  # a planar-only study: the planar CCD, and no width axis
+        ax.text(0.5, 0.3, "No grid in this study: only the planar cell's CCD", transform=ax.transAxes, ha="center",
+                va="center", fontsize=10, color="#333333",
+                bbox=dict(boxstyle="round,pad=0.5", facecolor="#fff7e0", edgecolor="#c9a227"))
+        ax.set_xticks([])
+    else:
+        ax.set_xscale("log")
+    ax.set_yscale("log")
     if every:
         ax.set_xlim(min(every) / 1.5, max(every) * 1.5)
         ax.set_xticks(every, [f"{w:g}" for w in every])
