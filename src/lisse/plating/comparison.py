@@ -130,7 +130,8 @@ def comparison_figure(comparison: pd.DataFrame, png_path: str | Path, case_colou
             ratio += " (interp.)"
         ax.annotate(ratio, xy=(1.01, yk), xycoords=("axes fraction", "data"), va="center", fontsize=8.5)
     labels = [f"{QUANTITY_LABELS[r.quantity]} · {case_labels.get(r.constraint, r.constraint)} · "
-              f"{_current_label(r.current_mA_cm2)}" for r in comparison.itertuples()]
+              f"{_current_label(r.current_mA_cm2)}" + (" (study: a level)" if "a level" in r.study_says else "")
+              for r in comparison.itertuples()]
     ax.set_yticks(y, labels, fontsize=8.5)
     ax.set_xscale("log")
     ax.set_xlim(left, right)

@@ -308,9 +308,12 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
         if "displacement" in arrays:
             xy = xy + arrays["displacement"][:, :2] * 1e9  # m -> nm
         li = np.rint(arrays["material"][cells].mean(axis=1)) == 2
-        data[(panel["case"], panel["current_mA_cm2"])] = (panel, xy, cells, li, arrays)
-    fig, axes = plt.subplots(len(cases), len(currents), figsize=(4.3 * len(currents), 3.7 * len(cases) + 0.5),
+        summary = Path(panel["vtu"]).with_name("summary.json")  # the run's validity flag, when beside the fields
+        valid = json.loads(summary.read_text()).get("valid", True) if summary.exists() else True
+        data[(panel["case"], panel["current_mA_cm2"])] = (dict(panel, valid=valid), xy, cells, li, arrays)
+    fig, axes = plt.subplots(len(cases), len(currents), figsize=(4.3 * len(currents), 4.0 * len(cases) + 0.5),
                              squeeze=False, layout="constrained")
+    fig.get_layout_engine().set(h_pad=0.12, hspace=0.06)
     for r, case in enumerate(cases):
         for c, current in enumerate(currents):
             ax = axes[r, c]
@@ -349,17 +352,22 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
             ax.set_ylim(y0, max(y1, li_xy[:, 1].max() + 0.1 * (y1 - y0)))
             ax.set_aspect("equal")
             ax.grid(False)
-            ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\nmax p {p_top / 1e6:.3g} MPa, "
-                         f"max σ₁ {float(sigma1.max()) / 1e6:.3g} MPa", fontsize=8.5)
+            maxima = (f"max p {p_top / 1e6:.3g} MPa, max σ₁ {float(sigma1.max()) / 1e6:.3g} MPa"
+                      if len(flat_fields) < 2 else "no stress above round-off")
+            ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\n{maxima}", fontsize=8.5)
+            if not panel["valid"]:
+                ax.text(0.5, 0.96, "Li sags through the free LLZO surface:\noutside the model (no contact there)",
+                        transform=ax.transAxes, ha="center", va="top", fontsize=7, color="#8b0000",
+                        bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
             if flat_fields:
-                ax.text(0.5, 0.04, f"{' and '.join(flat_fields)}: |value| < {floor_Pa / 1e3:g} kPa everywhere\n"
-                        "(zero up to round-off): drawn flat grey", transform=ax.transAxes, ha="center", va="bottom",
+                ax.text(0.97, 0.97, f"{' and '.join(flat_fields)}:\n|value| < {floor_Pa / 1e3:g} kPa everywhere\n"
+                        "(zero up to round-off),\ndrawn flat grey", transform=ax.transAxes, ha="right", va="top",
                         fontsize=7, bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
             ax.set_xlabel("x (nm)")
             if c == 0:
                 ax.set_ylabel("y (nm)")
-    fig.suptitle("End of plating, deformed configuration: Li pressure p (magma), LLZO max principal stress σ₁ "
-                 "(red tension, blue compression)\neach panel on its own colour scales", fontsize=9.5)
+    fig.suptitle("End of plating (deformed): p in Li (magma), σ₁ in LLZO (red tension, blue compression), "
+                 "each panel on its own scales", fontsize=9.5)
     save(fig, png_path)
 
 

@@ -55,6 +55,7 @@ def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) ->
         "pit_growth": cfg["pit_growth"],
         "temperature": kelvin(cfg["temperature_C"]),
         "kinematics": cfg["kinematics"],
+        "axisymmetric": cfg["axisymmetric"],
         "li_youngs_modulus": li["youngs_modulus_GPa"] * 1e9,
         "li_poisson_ratio": li["poisson_ratio"],
         **creep_law_from_config(li),
@@ -87,6 +88,9 @@ def config_problems(cfg: dict) -> list[str]:
         if current not in currents:
             problems.append(f"config key 'plating.figures.field_currents_mA_cm2[{k}]' = {current:g} is not solved: "
                             f"allowed one of plating.current_densities_mA_cm2 = {currents}")
+    if cfg["axisymmetric"] and cfg["kinematics"] != "finite":
+        problems.append(f"config key 'plating.axisymmetric' = true needs plating.kinematics = 'finite', not "
+                        f"{cfg['kinematics']!r}")
     rho = cfg["pit_tip_radius_nm"]
     for k, a in enumerate(flaws):
         try:

@@ -128,20 +128,26 @@ def _mandel_to_tensor_2d(m: np.ndarray) -> np.ndarray:
 class PointUpdate:
     """Result of the constitutive update at a set of points."""
 
-    tau: np.ndarray  # (N, 3) in-plane [xx, yy, xy] of the stress entering P (J_g tau_e,dev or sigma_dev)
-    dtau: np.ndarray  # (N, 3, 3) d tau / d(kinematic measure [xx, yy, xy])
+    tau: np.ndarray  # (N, 3) in-plane [xx, yy, xy] of the stress entering P (J_g tau_e,dev or sigma_dev); (N, 4)
+    # with the hoop component of an axisymmetric model
+    dtau: np.ndarray  # (N, 3, 3) d tau / d(kinematic measure [xx, yy, xy]); (N, 4, 4) with the hoop stretch
     deviator: np.ndarray  # (N, 4) Mandel deviatoric Kirchhoff (finite, intermediate config) or Cauchy (small)
     state: np.ndarray  # (N, 4) new state: C_v^-1 [xx, yy, zz, xy] (finite) or eps_v Mandel (small)
     creep_increment: np.ndarray  # (N,)
 
 
 def finite_strain_update(grad_u: np.ndarray, growth: np.ndarray, inverse_viscous_metric: np.ndarray, dt: float,
-                         material: NortonMaterial, yield_strength: float = 0.0) -> PointUpdate:
+                         material: NortonMaterial, yield_strength: float = 0.0,
+                         hoop: np.ndarray | None = None) -> PointUpdate:
     """Exponential-map update of the Hencky-Norton law with growth F_g = I + g e_y (x) e_y.
 
     ``grad_u`` (N, 2, 2), ``growth`` g (N,), ``inverse_viscous_metric`` C_v,n^-1 as
-    [xx, yy, zz, xy] (N, 4).  The kinematic measure is b_tr (in-plane).
+    [xx, yy, zz, xy] (N, 4).  The kinematic measure is b_tr (in-plane).  ``hoop``: the
+    out-of-plane stretch F_zz = 1 + u_r / r of an axisymmetric model (N,), a fourth measure;
+    None is plane strain (F_zz = 1), with 3-component outputs.
     """
+    n = len(grad_u)
+    stretch = np.ones(n) if hoop is None else np.asarray(hoop, dtype=float)
     F = grad_u + np.eye(2)
     Fbar = F.copy()
     Fbar[:, :, 1] /= (1.0 + growth)[:, None]  # F F_g^-1
@@ -149,22 +155,28 @@ def finite_strain_update(grad_u: np.ndarray, growth: np.ndarray, inverse_viscous
                   np.stack([inverse_viscous_metric[:, 3], inverse_viscous_metric[:, 1]], -1)], -2)
     b = Fbar @ A @ np.transpose(Fbar, (0, 2, 1))
     eps2, deps = log_strain_2d(b)
-    trial = _tensor_to_mandel(eps2, 0.5 * np.log(inverse_viscous_metric[:, 2]))
+    if np.any(stretch <= 0.0):
+        raise FloatingPointError("hoop stretch not positive (inverted element)")
+    trial = _tensor_to_mandel(eps2, np.log(stretch) + 0.5 * np.log(inverse_viscous_metric[:, 2]))
     update = overstress_update(trial @ DEVIATORIC_PROJECTOR, np.zeros_like(trial), dt, material, yield_strength)
     jg = 1.0 + growth
     tangent = update.tangent @ DEVIATORIC_PROJECTOR  # d tau_dev / d eps_tr
-    deps_mandel = np.stack([_tensor_to_mandel(deps[:, k], np.zeros(len(b))) for k in range(3)], axis=1)  # (N,k,4)
+    deps_mandel = np.stack([_tensor_to_mandel(deps[:, k], np.zeros(n)) for k in range(3)]
+                           + [np.column_stack([np.zeros(n), np.zeros(n), 1.0 / stretch, np.zeros(n)])], axis=1)
     dtau_mandel = deps_mandel @ np.transpose(tangent, (0, 2, 1))  # (N, k, 4)
-    dtau = jg[:, None, None] * np.stack([dtau_mandel[:, :, 0], dtau_mandel[:, :, 1], dtau_mandel[:, :, 3] / SQRT2],
-                                        axis=1)  # (N, component, k)
-    tau = jg[:, None] * np.column_stack([update.stress[:, 0], update.stress[:, 1], update.stress[:, 3] / SQRT2])
+    dtau = jg[:, None, None] * np.stack([dtau_mandel[:, :, 0], dtau_mandel[:, :, 1], dtau_mandel[:, :, 3] / SQRT2,
+                                         dtau_mandel[:, :, 2]], axis=1)  # (N, component, k)
+    tau = jg[:, None] * np.column_stack([update.stress[:, 0], update.stress[:, 1], update.stress[:, 3] / SQRT2,
+                                         update.stress[:, 2]])
+    if hoop is None:  # plane strain: the in-plane components against the in-plane measure
+        tau, dtau = tau[:, :3], dtau[:, :3, :3]
     elastic = trial - update.creep_strain  # eps_e, coaxial with eps_tr
     be = exp_2d(_mandel_to_tensor_2d(elastic))
     det = Fbar[:, 0, 0] * Fbar[:, 1, 1] - Fbar[:, 0, 1] * Fbar[:, 1, 0]
     Finv = np.stack([np.stack([Fbar[:, 1, 1], -Fbar[:, 0, 1]], -1), np.stack([-Fbar[:, 1, 0], Fbar[:, 0, 0]], -1)],
                     -2) / det[:, None, None]
     A_new = Finv @ be @ np.transpose(Finv, (0, 2, 1))
-    state = np.column_stack([A_new[:, 0, 0], A_new[:, 1, 1], np.exp(2.0 * elastic[:, 2]), A_new[:, 0, 1]])
+    state = np.column_stack([A_new[:, 0, 0], A_new[:, 1, 1], np.exp(2.0 * elastic[:, 2]) / stretch**2, A_new[:, 0, 1]])
     return PointUpdate(tau=tau, dtau=dtau, deviator=update.stress, state=state, creep_increment=update.creep_increment)
 
 

@@ -71,6 +71,7 @@ class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
     llzo_youngs_modulus: float = LLZO_YOUNGS_MODULUS
     llzo_poisson_ratio: float = LLZO_POISSON_RATIO
     kinematics: str = "finite"  # "finite" | "small"
+    axisymmetric: bool = False  # True: x is the radius (a spheroidal pit under a spherical probe); finite kinematics
     output_fractions: tuple[float, ...] = (0.25, 0.5, 0.75)  # field snapshots at these fractions of t_end
 
     def __post_init__(self):
@@ -78,6 +79,8 @@ class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
             raise ValueError(f"constraint must be one of {CONSTRAINTS}, not {self.constraint!r}")
         if self.kinematics not in KINEMATICS:
             raise ValueError(f"kinematics must be one of {KINEMATICS}, not {self.kinematics!r}")
+        if self.axisymmetric and self.kinematics != "finite":
+            raise ValueError("axisymmetric needs kinematics 'finite'")
         if self.current_density <= 0 or self.plated_thickness <= 0:
             raise ValueError("current_density and plated_thickness must be positive")
         if self.duration is not None and not self.duration > 0:

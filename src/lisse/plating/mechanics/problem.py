@@ -64,6 +64,26 @@ def _cell_mean_jacobian(u, centroid, second_moment):
     return ufl.det(Fc) + quadratic
 
 
+def _ring_mean_jacobian(u, cell_points, weights):
+    """Exact r-weighted cell mean of J = det(F_rz) (1 + u_r / r) on an affine P2 triangle (axisymmetric).
+
+    theta = int J r dA / int r dA: the deformed over the reference volume of the cell's ring, the
+    axisymmetric mean dilatation.  J r = det(F_rz) (r + u_r) is a quartic, so a degree-4 rule over
+    the cell is exact; u and grad u at its points ``cell_points`` (DG0 vectors) come from their
+    exact Taylor expansion about the evaluation point (P2: grad u linear, H = grad grad u constant).
+    """
+    x = ufl.SpatialCoordinate(u.ufl_function_space().mesh)
+    H = ufl.grad(ufl.grad(u))
+    deformed, reference = 0.0, 0.0
+    for point, weight in zip(cell_points, weights):
+        d = point - x
+        Fq = ufl.Identity(2) + ufl.grad(u) + ufl.dot(H, d)
+        radial = u[0] + ufl.dot(ufl.grad(u[0]), d) + 0.5 * ufl.dot(d, ufl.dot(H[0, :, :], d))
+        deformed += weight * ufl.det(Fq) * (point[0] + radial)
+        reference += weight * point[0]
+    return deformed / reference
+
+
 def _sym_tensor(v):
     return ufl.as_tensor([[v[0], v[2]], [v[2], v[1]]])
 
@@ -87,6 +107,7 @@ class PlatingProblem:
         self.mesh = mesh = body.mesh
         self.comm = mesh.comm
         self.finite = params.kinematics == "finite"
+        self.axisymmetric = params.axisymmetric  # x is the radius r, y the axis; the hoop stretch is 1 + u_r / r
         self.layer_thickness = layer_thickness
         self.li_material, self.llzo_material = params.li_material(), params.llzo_material()
         mesh.topology.create_connectivity(1, 2)
@@ -130,6 +151,14 @@ class PlatingProblem:
         self.bulk.x.array[dg0_dofs] = self.cell_bulk
         W0 = fem.functionspace(mesh, ("DG", 0, (2,)))
         T0 = fem.functionspace(mesh, ("DG", 0, (2, 2)))
+        if self.axisymmetric:  # a degree-4 rule per cell for the ring's mean dilatation
+            reference, self.ring_weights = basix.make_quadrature(basix.CellType.triangle, 4)
+            edges = vertices[:, 1:, :] - vertices[:, :1, :]  # (cell, 2, 2): the affine map's columns
+            self.ring_points = []
+            for xi in reference:
+                point = fem.Function(W0)
+                point.x.array.reshape(-1, 2)[W0.dofmap.list[: self.n_cells, 0]] = vertices[:, 0, :] + xi @ edges
+                self.ring_points.append(point)
         self.centroid, self.second_moment = fem.Function(W0), fem.Function(T0)
         self.centroid.x.array.reshape(-1, 2)[W0.dofmap.list[: self.n_cells, 0]] = centroids
         self.second_moment.x.array.reshape(-1, 4)[T0.dofmap.list[: self.n_cells, 0]] = second_moments.reshape(-1, 4)
@@ -142,13 +171,16 @@ class PlatingProblem:
             element = basix.ufl.quadrature_element(mesh.basix_cell(), value_shape=shape, degree=QUADRATURE_DEGREE)
             return fem.functionspace(mesh, element)
 
-        self.tau_q = fem.Function(quadrature_space((3,)))
-        self.dtau_q = fem.Function(quadrature_space((3, 3)))
+        self.n_measure = 4 if self.axisymmetric else 3  # [b_xx, b_yy, b_xy] (+ the hoop stretch)
+        self.tau_q = fem.Function(quadrature_space((self.n_measure,)))
+        self.dtau_q = fem.Function(quadrature_space((self.n_measure, self.n_measure)))
         self.state_q = fem.Function(quadrature_space((3,)))  # finite: C_v^-1 in-plane [xx, yy, xy]
         # the quadrature space has the same rule and point order as QuadraturePoints
         assert np.allclose(self.tau_q.function_space.element.interpolation_points, points.reference_points)
         self.q_dofs = self.tau_q.function_space.dofmap.list[: self.n_cells]  # (cell, point): same for all
         self.grad_at_points = points.expression(ufl.grad(self.u))
+        if self.axisymmetric:
+            self.hoop_at_points = points.expression(1.0 + self.u[0] / ufl.SpatialCoordinate(mesh)[0])
         self.quadrature_points = points.reference_points
         self.point_coordinates, self.point_weights = points.coordinates, points.weights
         self.point_cell, self.owned_points = points.cell_of_point, points.owned
@@ -165,17 +197,32 @@ class PlatingProblem:
         v, du = ufl.TestFunction(self.V), ufl.TrialFunction(self.V)
         dx = ufl.Measure("dx", domain=self.mesh, metadata={"quadrature_degree": QUADRATURE_DEGREE})
         tau = _sym_tensor(self.tau_q)
+        weight = 1.0
+        if self.axisymmetric:  # the forms per radian, weight r (scaled by h0: residuals in the units of the 2D ones)
+            r = ufl.SpatialCoordinate(self.mesh)[0]
+            weight = r / self.layer_thickness
         if self.finite:
             F = ufl.Identity(2) + ufl.grad(u)
             n = ufl.as_vector([0.0, 1.0])
             Fbar = F * (ufl.Identity(2) - g / (1.0 + g) * ufl.outer(n, n))
             b = Fbar * _sym_tensor(self.state_q) * Fbar.T
-            measure = ufl.as_vector([b[0, 0], b[1, 1], b[0, 1]])
+            measure = [b[0, 0], b[1, 1], b[0, 1]]
+            if self.axisymmetric:
+                hoop = 1.0 + u[0] / r
+                measure.append(hoop)
+            measure = ufl.as_vector(measure)
             FinvT = ufl.inv(F).T
-            dtau = _sym_tensor(ufl.dot(self.dtau_q, ufl.derivative(measure, u, du)))
-            residual_dev = ufl.inner(tau * FinvT, ufl.grad(v)) * dx
-            jacobian_dev = ufl.inner(dtau * FinvT + tau * ufl.derivative(FinvT, u, du), ufl.grad(v)) * dx
-            self.theta = _cell_mean_jacobian(u, self.centroid, self.second_moment)
+            dtau_all = ufl.dot(self.dtau_q, ufl.derivative(measure, u, du))
+            dtau = _sym_tensor(dtau_all)
+            residual_dev = weight * ufl.inner(tau * FinvT, ufl.grad(v)) * dx
+            jacobian_dev = weight * ufl.inner(dtau * FinvT + tau * ufl.derivative(FinvT, u, du), ufl.grad(v)) * dx
+            if self.axisymmetric:  # P_hoop grad_hoop v = tau_hoop / F_hoop * v_r / r
+                tau_hoop = self.tau_q[3]
+                residual_dev += weight * tau_hoop / hoop * v[0] / r * dx
+                jacobian_dev += weight * (dtau_all[3] / hoop - tau_hoop / hoop**2 * du[0] / r) * v[0] / r * dx
+                self.theta = _ring_mean_jacobian(u, self.ring_points, self.ring_weights)
+            else:
+                self.theta = _cell_mean_jacobian(u, self.centroid, self.second_moment)
             volumetric_energy = (1.0 + g) * bulk / 2.0 * ufl.ln(self.theta / (1.0 + g)) ** 2
         else:
             e = ufl.sym(ufl.grad(du))
@@ -185,7 +232,7 @@ class PlatingProblem:
             self.theta = cell_mean_divergence(u, self.centroid)  # Study A's P2-P0 volumetric strain
             volumetric_energy = bulk / 2.0 * (self.theta - g) ** 2
         self.theta_at_points = self.points.expression(self.theta)
-        residual_vol = ufl.derivative(volumetric_energy * dx, u, v)
+        residual_vol = ufl.derivative(weight * volumetric_energy * dx, u, v)
         # the Jacobian carries the algorithmic tangent dtau_q
         return residual_dev + residual_vol, jacobian_dev + ufl.derivative(residual_vol, u, du)
 
@@ -259,15 +306,17 @@ class PlatingProblem:
         grad_u = self.grad_at_points.eval(self.mesh, self.cells).reshape(-1, 2, 2)
         growth = self.point_growth
         step = finite_strain_update if self.finite else small_strain_update
-        n = len(grad_u)
-        tau, dtau = np.empty((n, 3)), np.empty((n, 3, 3))
+        n, m = len(grad_u), self.n_measure
+        hoop = self.hoop_at_points.eval(self.mesh, self.cells).ravel() if self.axisymmetric else None
+        tau, dtau = np.empty((n, m)), np.empty((n, m, m))
         deviator, state, dp = np.empty((n, 4)), np.empty((n, 4)), np.zeros(n)
         p = self.params
         for mask, material, dt_m, ys in ((self.li_points, self.li_material, dt, p.yield_strength),
                                          (~self.li_points, self.llzo_material, 0.0, 0.0)):
             if not np.any(mask):
                 continue
-            result = step(grad_u[mask], growth[mask], self.state[mask], dt_m, material, ys)
+            extra = {"hoop": hoop[mask]} if self.axisymmetric else {}
+            result = step(grad_u[mask], growth[mask], self.state[mask], dt_m, material, ys, **extra)
             tau[mask], dtau[mask], deviator[mask] = result.tau, result.dtau, result.deviator
             state[mask], dp[mask] = result.state, result.creep_increment
         self.update = PointUpdate(tau=tau, dtau=dtau, deviator=deviator, state=state, creep_increment=dp)

@@ -93,4 +93,4 @@ def overlap_with_llzo_surface(problem: PlatingProblem, contact_half_width: float
     beyond = moved[:, 0] > contact_half_width
     gaps = moved[beyond, 1] - np.interp(moved[beyond, 0], surface_xy[order, 0], surface_xy[order, 1])
     deepest = comm.allreduce(float(-gaps.min(initial=0.0)), op=MPI.MAX)
-    return max(deepest, 0.0)
+    return deepest if deepest > 0.0 else 0.0

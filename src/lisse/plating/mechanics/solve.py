@@ -136,7 +136,8 @@ class History:
         self.stress_dg1 = fem.Function(fem.functionspace(problem.mesh, ("DG", 1, (4,))))
         self.owned_cells = np.arange(problem.n_cells) < problem.n_owned
         self.li_cells = problem.cell_material == LI
-        self.cell_area = problem.point_weights.reshape(-1, 3).sum(axis=1)
+        weights = problem.point_weights * (problem.point_coordinates[:, 0] if problem.axisymmetric else 1.0)
+        self.cell_area = weights.reshape(-1, 3).sum(axis=1)  # per radian (times r) when axisymmetric
         self.velocity = problem.params.plating_velocity
         self.rows: list[dict] = []
         self.stress, self.pressure = None, None  # of the last row
@@ -270,6 +271,7 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
     summary = {
         "constraint": params.constraint,
         "kinematics": params.kinematics,
+        "axisymmetric": params.axisymmetric,
         "current_density_A_m2": float(params.current_density),
         "current_density_mA_cm2": float(params.current_density) / MA_CM2,
         "plating_velocity_m_s": velocity,
