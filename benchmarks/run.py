@@ -370,6 +370,17 @@ def meshing_times(results: Path) -> tuple[list[float], str]:
     return seconds, "geometry step logs, 1 s resolution (not recorded in the geometry JSONs)"
 
 
+def run_snakemake(name: str, command: list[str], clone: Path, env: dict, log: Path):
+    """Run one workflow command in ``clone``, its output to ``log``: (process, wall s, log text, (done, total) steps)."""
+    say(f"{name}: snakemake {' '.join(command[3:])} in {clone}")
+    t0 = time.perf_counter()
+    with open(log, "w") as out:
+        completed = subprocess.run(command, cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - t0
+    text = log.read_text(errors="replace")
+    return completed, wall, text, re.findall(r"(\d+) of (\d+) steps", text)
+
+
 def section_workflow(bench: Bench, context: str) -> str:
     study = study_config()["study"]
     targets = [f"results/{study}/electrochemistry_summary.csv"] if bench.quick else []
@@ -387,13 +398,7 @@ def section_workflow(bench: Bench, context: str) -> str:
     for run in ("cold", "warm"):
         shutil.rmtree(clone / "results", ignore_errors=True)
         log = base / f"{run}.log"
-        say(f"workflow {run}: snakemake {' '.join(command[3:])} in {clone}")
-        t0 = time.perf_counter()
-        with open(log, "w") as out:
-            completed = subprocess.run(command, cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wall = time.perf_counter() - t0
-        text = log.read_text(errors="replace")
-        steps = re.findall(r"(\d+) of (\d+) steps", text)
+        completed, wall, text, steps = run_snakemake(f"workflow {run}", command, clone, env, log)
         jit_files = sum(1 for _ in (cache / "fenics").rglob("*")) if (cache / "fenics").exists() else 0
         say(f"workflow {run}: {wall:.0f} s, exit {completed.returncode}, {steps[-1][0] if steps else '?'} jobs, "
             f"{jit_files} JIT cache files")
@@ -435,13 +440,7 @@ def section_design(bench: Bench, context: str) -> str:
     command = [sys.executable, "-m", "snakemake", "--cores", "2", "--profile", "workflow/profiles/default",
                "--configfile", "config/examples/design.yaml"]
     log = clone.parent / "design.log"
-    say(f"design: snakemake {' '.join(command[3:])} in {clone}")
-    t0 = time.perf_counter()
-    with open(log, "w") as out:
-        completed = subprocess.run(command, cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT)
-    wall = time.perf_counter() - t0
-    text = log.read_text(errors="replace")
-    steps = re.findall(r"(\d+) of (\d+) steps", text)
+    completed, wall, _, steps = run_snakemake("design", command, clone, env, log)
     times = solver_times(clone / "results" / "design") if completed.returncode == 0 else {}
     row = [f"{wall / 60:.1f}", steps[-1][1] if steps else "?",
            " / ".join(str(len(v)) for v in times.values()) or "n/a",
