@@ -509,6 +509,8 @@ def test_pressure_is_monotone_in_current_density(sweep):
     assert lateral[0] > 10 * top[-1]  # confinement, not rate, makes GPa
     for result in sweep.values():
         assert result.summary["sigma1_tip_Pa"] > 0  # the Li wedge opens the pit
+        assert result.summary["stopped_early"] is None and result.summary["valid"]
+        assert result.summary["reached_time_s"] == pytest.approx(result.summary["end_time_s"], rel=1e-12)
         assert list(result.history.columns) == list(HISTORY_COLUMNS)
 
 
@@ -540,6 +542,24 @@ def test_failed_solve_raises_clearly_and_writes_nothing(plating_mesh, tmp_path):
         run_plating(msh, facts, params, outputs["history.csv"], outputs["summary.json"], outputs["fields.bp"],
                     outputs["fields.vtu"])
     assert not any(path.exists() for path in outputs.values())
+
+
+def test_run_that_leaves_the_model_stops_there_flagged_and_writes_its_state(plating_mesh, tmp_path):
+    """Top constraint at 4 A/cm² for the paper's deposition time (about 36 nm on the 20 nm layer): the Li
+    squeezed out of the gap sags through the free LLZO surface, where the model has no contact.  The run
+    stops at the first step past 1 % of h0, says why, and writes its files with the state there (the history
+    ends at the stop).  The sweep's runs within the model reach their end time unflagged."""
+    msh, facts = plating_mesh
+    params = PlatingParameters(constraint="top", current_density=HIGH, duration=6.77e-3)
+    outputs = [tmp_path / name for name in ("history.csv", "summary.json", "fields.bp", "fields.vtu")]
+    result = run_plating(msh, facts, params, *outputs)
+    summary = json.loads(outputs[1].read_text())
+    assert "sags" in summary["stopped_early"] and summary["valid"] is False
+    assert 0.01 * 20e-9 < summary["li_llzo_overlap_m"] < 0.05 * 20e-9  # stopped at the first step past it
+    assert 0 < summary["reached_time_s"] < summary["end_time_s"] == 6.77e-3
+    assert summary["reached_time_s"] == pytest.approx(result.history["time_s"].iloc[-1], rel=1e-12)
+    assert summary["reached_plated_thickness_m"] == pytest.approx(params.plating_velocity * summary["reached_time_s"])
+    assert all(path.exists() for path in outputs)
 
 
 @pytest.mark.mpi

@@ -5,7 +5,9 @@ times, the end of a load ramp, the end time).  :class:`Stepsize` holds the rule,
 of FESTIM's ``Stepsize``: grow after a quickly converged step, halve on failure, stay within
 ``[min_value, max_value]``, land exactly on every stop without a sliver step before it.
 :func:`integrate` runs the loop around a problem's own step attempt and reports what it did
-(:class:`SteppingRecord`); a step that keeps failing raises :class:`TimeSteppingError`.
+(:class:`SteppingRecord`); a step that keeps failing raises :class:`TimeSteppingError`.  A
+problem may also end the loop early once its own model no longer holds (``halt``): the
+record says why and when.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ class SteppingRecord:
     residual_norms: list[float] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     cutbacks: int = 0
+    halted: str = ""  # why the loop ended before the last stop ("": it did not)
+    halted_at: float = math.nan  # the time it ended there, s
 
     @property
     def steps(self) -> int:
@@ -107,13 +111,16 @@ class SteppingRecord:
 
 def integrate(stepsize: Stepsize, stops: Iterable[float], attempt: Callable[[float, float], StepOutcome],
               accept: Callable[[float, float, StepOutcome], None], reached: Callable[[float], None],
-              error: type[TimeSteppingError] = TimeSteppingError, rank: int = 0) -> SteppingRecord:
+              error: type[TimeSteppingError] = TimeSteppingError, rank: int = 0,
+              halt: Callable[[float], str] | None = None) -> SteppingRecord:
     """March from t = 0 through every stop.
 
     ``attempt(t_new, dt)`` sets the loads at ``t_new``, restores the state of the last accepted
     step (with any predictor) and solves; ``accept(t_new, dt, outcome)`` commits a converged
-    step; ``reached(stop)`` runs once the loop lands on a stop.  Raises ``error`` (a
-    :class:`TimeSteppingError`) naming the step, time, step size, reason and residual.
+    step; ``reached(stop)`` runs once the loop lands on a stop.  ``halt(t)``, asked after every
+    accepted step, returns why the march should end there ("" to go on); the loop then calls
+    ``reached(t)`` and returns.  Raises ``error`` (a :class:`TimeSteppingError`) naming the step,
+    time, step size, reason and residual.
     """
     record = SteppingRecord()
     t = 0.0
@@ -149,6 +156,13 @@ def integrate(stepsize: Stepsize, stops: Iterable[float], attempt: Callable[[flo
                             record.steps, t_new, dt, outcome.iterations, outcome.residual_norm)
             stepsize.adapt(dt, outcome.iterations, cut_back=halvings > 0)
             t = t_new
+            why = halt(t) if halt is not None else ""
+            if why:
+                if rank == 0:
+                    logger.info("%s: halted at t = %.4e s: %s", error.kind, t, why)
+                record.halted, record.halted_at = why, t
+                reached(t)
+                return record
         reached(stop)
     return record
 

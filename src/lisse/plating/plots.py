@@ -45,7 +45,8 @@ FLAW_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 SUMMARY_COLUMNS = (
     "constraint", "kinematics", "flaw_size_m", "flaw_size_nm", "pit_tip_radius_m", "current_density_A_m2",
-    "current_mA_cm2", "duration_s", "plated_thickness_m", "final_growth_strain", "end_time_s", "pit_growth",
+    "current_mA_cm2", "duration_s", "plated_thickness_m", "final_growth_strain", "end_time_s", "reached_time_s",
+    "stopped_early", "pit_growth",
     "p_max_Pa", "p_mean_Pa", "p_pit_mean_Pa",
     "sigma1_tip_Pa", "sigma1_tip_mean_Pa", "sigma1_llzo_max_Pa", "von_mises_li_max_Pa",
     "confined_pressure_bound_Pa", "whisker_stress_Pa", "griffith_critical_stress_Pa",
@@ -249,7 +250,7 @@ def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float
                               label=f"below {floor_Pa / 1e6:g} MPa, drawn on the floor"))
     if any_invalid:
         handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="white", markeredgecolor="#444444",
-                              label="Li sags through the free LLZO surface (outside the model)"))
+                              label="stopped where the Li sags through the free LLZO surface (outside the model)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=7.5, frameon=False)
     deposition = _deposition_title(table)
     axes[0].set_title(f"Li pressure ({deposition})", fontsize=9)
@@ -297,7 +298,6 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
     field whose largest magnitude is below ``floor_Pa`` is drawn in one flat grey with a note, not
     on a colour scale stretched over round-off.
     """
-    from matplotlib.colors import ListedColormap
     from matplotlib.tri import Triangulation
 
     cases = list(dict.fromkeys(p["case"] for p in panels))
@@ -309,8 +309,9 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
             xy = xy + arrays["displacement"][:, :2] * 1e9  # m -> nm
         li = np.rint(arrays["material"][cells].mean(axis=1)) == 2
         summary = Path(panel["vtu"]).with_name("summary.json")  # the run's validity flag, when beside the fields
-        valid = json.loads(summary.read_text()).get("valid", True) if summary.exists() else True
-        data[(panel["case"], panel["current_mA_cm2"])] = (dict(panel, valid=valid), xy, cells, li, arrays)
+        facts = json.loads(summary.read_text()) if summary.exists() else {}
+        data[(panel["case"], panel["current_mA_cm2"])] = (dict(panel, valid=facts.get("valid", True), summary=facts),
+                                                          xy, cells, li, arrays)
     fig, axes = plt.subplots(len(cases), len(currents), figsize=(4.3 * len(currents), 4.0 * len(cases) + 0.5),
                              squeeze=False, layout="constrained")
     fig.get_layout_engine().set(h_pad=0.12, hspace=0.06)
@@ -326,26 +327,12 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
             s_lim = float(np.percentile(np.abs(sigma1), 99.0))
             tri_llzo = Triangulation(xy[:, 0], xy[:, 1], cells[~li])
             tri_li = Triangulation(xy[:, 0], xy[:, 1], cells[li])
-            flat_fields = []
-            if s_lim < floor_Pa:
-                ax.tripcolor(tri_llzo, np.zeros(len(xy)), cmap=ListedColormap(["#e4e4e4"]), shading="gouraud",
-                             rasterized=True)
-                flat_fields.append("σ₁ in LLZO")
-            else:
-                s_map = ax.tripcolor(tri_llzo, arrays["max_principal_stress"] / 1e6, cmap="RdBu_r", shading="gouraud",
-                                     vmin=-s_lim / 1e6, vmax=s_lim / 1e6, rasterized=True)
-                fig.colorbar(s_map, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, aspect=35,
-                             label="σ₁ in LLZO (MPa)")
-            if p_top < floor_Pa:
-                ax.tripcolor(tri_li, np.zeros(len(xy)), cmap=ListedColormap(["#a8a8a8"]), shading="gouraud",
-                             rasterized=True)
-                flat_fields.append("p in Li")
-            else:
-                p_map = ax.tripcolor(tri_li, arrays["pressure"] / 1e6, cmap="magma", shading="gouraud",
-                                     vmin=min(0.0, float(np.percentile(pressure, 0.5)) / 1e6), vmax=p_top / 1e6,
-                                     rasterized=True)
-                fig.colorbar(p_map, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, aspect=35,
-                             label="p in Li (MPa)")
+            flat_fields = [
+                name for name, tri, values, colour_range, cmap, grey in (
+                    ("σ₁ in LLZO", tri_llzo, arrays["max_principal_stress"], (-s_lim, s_lim), "RdBu_r", "#e4e4e4"),
+                    ("p in Li", tri_li, arrays["pressure"], (min(0.0, float(np.percentile(pressure, 0.5))), p_top),
+                     "magma", "#a8a8a8"))
+                if not _field_or_flat(fig, ax, tri, values, colour_range, cmap, grey, name, floor_Pa)]
             x0, x1, y0, y1 = panel["window_nm"]
             li_xy = xy[np.unique(cells[li])]
             ax.set_xlim(x0, max(x1, 1.05 * li_xy[:, 0].max()))
@@ -356,7 +343,8 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
                       if len(flat_fields) < 2 else "no stress above round-off")
             ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\n{maxima}", fontsize=8.5)
             if not panel["valid"]:
-                ax.text(0.5, 0.96, "Li sags through the free LLZO surface:\noutside the model (no contact there)",
+                ax.text(0.5, 0.96, "Li sags through the free LLZO surface:\noutside the model (no contact there)"
+                        + _stopped_note(panel["summary"]),
                         transform=ax.transAxes, ha="center", va="top", fontsize=7, color="#8b0000",
                         bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
             if flat_fields:
@@ -369,6 +357,28 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
     fig.suptitle("End of plating (deformed): p in Li (magma), σ₁ in LLZO (red tension, blue compression), "
                  "each panel on its own scales", fontsize=9.5)
     save(fig, png_path)
+
+
+def _field_or_flat(fig, ax, tri, values, colour_range, cmap, grey, name, floor_Pa) -> bool:
+    """One body's field on its own colour bar (MPa), or flat ``grey`` when it is below ``floor_Pa`` everywhere
+    (round-off would otherwise be coloured as if it were a field).  Whether it was drawn as a field."""
+    from matplotlib.colors import ListedColormap
+
+    if colour_range[1] < floor_Pa:
+        ax.tripcolor(tri, np.zeros(len(values)), cmap=ListedColormap([grey]), shading="gouraud", rasterized=True)
+        return False
+    drawn = ax.tripcolor(tri, values / 1e6, cmap=cmap, shading="gouraud", vmin=colour_range[0] / 1e6,
+                         vmax=colour_range[1] / 1e6, rasterized=True)
+    fig.colorbar(drawn, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, aspect=35, label=f"{name} (MPa)")
+    return True
+
+
+def _stopped_note(summary: dict) -> str:
+    """Where a run that left the model stopped (its fields are those there), or ""."""
+    if not summary.get("stopped_early"):
+        return ""
+    return (f"\nstopped there: {summary['reached_plated_thickness_m'] * 1e9:.3g} of "
+            f"{summary['plated_thickness_m'] * 1e9:.3g} nm plated")
 
 
 def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:

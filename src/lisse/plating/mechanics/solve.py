@@ -40,6 +40,9 @@ from lisse.plating.mechanics.sampling import TipSampler, axis_top_node, overlap_
 logger = logging.getLogger(__name__)
 
 SQRT2 = math.sqrt(2.0)
+# Li reaching this fraction of the layer thickness below the free LLZO surface has left the model
+# (it has no contact there): the run is flagged, and it stops at that step
+OVERLAP_TOLERANCE = 0.01
 
 HISTORY_COLUMNS = (
     "time_s",
@@ -225,22 +228,34 @@ def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_optio
         predictor.accept(problem.u.x.array, dt)
         row = history.record(t_new, outcome.iterations, dt)
         if comm.rank == 0:
-            logger.info("plating: t = %.4e s  p_max %.4g Pa  sigma1_tip %.4g Pa", t_new, row["p_max_Pa"],
-                        row["sigma1_tip_Pa"])
+            logger.info("plating: t = %.4g ms  %.3g nm plated  p_max %.4g MPa  sigma1_tip %.4g MPa", t_new * 1e3,
+                        row["plated_thickness_m"] * 1e9, row["p_max_Pa"] / 1e6, row["sigma1_tip_Pa"] / 1e6)
 
     def reached(stop: float) -> None:
         snapshots.append((stop, problem.u.x.array.copy(), history.stress, history.pressure,
                           problem.equivalent_viscous_strain.copy()))
 
+    contact = facts.get("contact_half_width_m")
+
+    def outside_model(t: float) -> str:
+        overlap = overlap_with_llzo_surface(problem, float(contact))
+        if overlap <= OVERLAP_TOLERANCE * h0:
+            return ""
+        return (f"the Li sags {overlap * 1e9:.3g} nm through the free LLZO surface beyond the contact (more than "
+                f"{OVERLAP_TOLERANCE:.0%} of the layer), where the model has no contact")
+
     stepping = integrate(params.stepsize(), params.stops, attempt, accept, reached, PlatingConvergenceError,
-                         comm.rank)
+                         comm.rank, halt=outside_model if contact is not None and problem.has_llzo else None)
     wall_time = comm.allreduce(time.perf_counter() - t_start, op=MPI.MAX)
     table = history.table()
     summary = plating_summary(problem, table, facts, stepping, wall_time)
     if comm.rank == 0:
-        logger.info("plating: %s, i = %.4g A/m2, %d dofs, %d steps, %d Newton its, p_max %.4g Pa, sigma1_tip %.4g Pa, "
-                    "%.2f s", params.constraint, params.current_density, problem.n_dofs, stepping.steps,
-                    summary["newton_iterations"], summary["p_max_Pa"], summary["sigma1_tip_Pa"], wall_time)
+        logger.info("plating: %s, i = %.4g mA/cm2, %.3g nm plated in %.4g ms, %d dofs, %d steps, %d Newton its, "
+                    "p_max %.4g MPa, sigma1_tip %.4g MPa, %.2f s%s", params.constraint, params.current_density / MA_CM2,
+                    summary["reached_plated_thickness_m"] * 1e9, summary["reached_time_s"] * 1e3, problem.n_dofs,
+                    stepping.steps, summary["newton_iterations"], summary["p_max_Pa"] / 1e6,
+                    summary["sigma1_tip_Pa"] / 1e6, wall_time,
+                    f" (stopped early: {stepping.halted})" if stepping.halted else "")
     return PlatingResult(history=table, summary=summary, parameters=params, _problem=problem, _snapshots=snapshots,
                          _points=points)
 
@@ -280,6 +295,10 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
         "pit_growth": params.pit_growth,
         "final_growth_strain": velocity * t_end / h0,
         "end_time_s": t_end,
+        # the run stops early where it leaves the model (stopped_early); its final values are those there
+        "reached_time_s": float(final["time_s"]),
+        "reached_plated_thickness_m": float(final["plated_thickness_m"]),
+        "stopped_early": stepping.halted or None,
         "li_thickness_m": h0,
         "flaw_size_m": facts.get("flaw_size_m"),
         "pit_tip_radius_m": facts.get("pit_tip_radius_m"),
@@ -314,7 +333,7 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
         # Li squeezed out of the gap has no contact with the free LLZO surface: flag a run where it sags through it
         overlap = overlap_with_llzo_surface(problem, float(facts["contact_half_width_m"]))
         summary["li_llzo_overlap_m"] = overlap
-        summary["valid"] = overlap <= 0.01 * h0
+        summary["valid"] = overlap <= OVERLAP_TOLERANCE * h0
     return summary
 
 
