@@ -518,11 +518,11 @@ def _llzo_pressed(mesh, loaded: tuple[str, ...]) -> float:
     """sigma_1 / p at the pit tip of the LLZO alone (linear elastic, plane strain) with a uniform pressure p on
     the ``loaded`` surfaces: ``pit`` (walls and tip), ``contact`` (the flat face under the Li, x <= c),
     ``free`` (the rest of the top surface).  Bottom on rollers, the axis symmetric, the far side free."""
+    import ufl
     from dolfinx import fem as dfem
     from dolfinx import geometry as dgeometry
     from dolfinx import mesh as dmesh
     from dolfinx.fem.petsc import LinearProblem
-    import ufl
 
     msh, facts = mesh
     facts = json.loads(Path(facts).read_text())
