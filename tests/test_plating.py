@@ -50,7 +50,7 @@ from lisse.plating.mechanics import (
     small_strain_update,
     solve_plating,
 )
-from lisse.plating.plots import collect_summaries, fracture_assessment, stress_fields, stress_vs_current
+from lisse.plating.plots import collect_summaries, fracture_assessment, fracture_maps, stress_fields, stress_vs_current
 from lisse.plating.sweep import PlatingSweep, config_problems, geometry_from_config, parameters_from_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -649,17 +649,24 @@ def test_cli_under_mpi_matches_serial_and_feeds_the_figures(plating_mesh, sweep,
     assert (tmp_path / "rates.png").stat().st_size > 0 and (tmp_path / "fields.pdf").stat().st_size > 0
 
 
-def test_fracture_assessment_finds_the_closed_form_critical_flaw():
+def test_fracture_assessment_finds_the_closed_form_critical_flaw(tmp_path):
     """sigma_1 = S ln(a / 1 nm) is linear in log a, so the map's interpolation is exact; the critical
     flaw a* solves sigma_1(a*) = sigma_c(a*) = K_IC / (Y sqrt(pi a*)) (relative 1e-3 from the
-    50-per-decade grid).  Cases whose stress never reaches sigma_c report "above_range"."""
+    50-per-decade grid).  Cases whose stress never reaches sigma_c report "above_range".  A run that
+    stopped outside the model marks its sweep point, and only it, in the map and its figure."""
     rows = []
     for case, scale in (("top", 5e7), ("top_lateral", 1e9), ("none", 0.0)):
         for a in (5e-9, 20e-9, 100e-9, 200e-9):
             for i in (40.0, 4e4):
                 rows.append({"constraint": case, "flaw_size_m": a, "current_density_A_m2": i,
-                             "pit_tip_radius_m": 2e-9, "sigma1_tip_Pa": scale * (1 + (i > 100)) * math.log(a / 1e-9)})
+                             "pit_tip_radius_m": 2e-9, "sigma1_tip_Pa": scale * (1 + (i > 100)) * math.log(a / 1e-9),
+                             "valid": not (case == "top" and i > 100 and a == 200e-9)})
     frame, critical = fracture_assessment(pd.DataFrame(rows), points_per_decade=50, report_currents_A_m2=(1e4,))
+    outside = frame[frame["outside_model"]]
+    assert len(outside) == 1 and outside.iloc[0][["constraint", "flaw_size_m", "current_density_A_m2"]].tolist() == \
+        ["top", 200e-9, 4e4]
+    fracture_maps(frame, tmp_path / "map.png")
+    assert (tmp_path / "map.png").stat().st_size > 0
     assert set(frame["constraint"]) == {"top", "top_lateral", "none"}
     lateral = critical[(critical["constraint"] == "top_lateral") & (critical["current_density_A_m2"] == 40.0)].iloc[0]
     a_star = lateral["critical_flaw_size_m"]

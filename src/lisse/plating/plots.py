@@ -109,7 +109,8 @@ def fracture_assessment(table: pd.DataFrame, points_per_decade: int = 20,
     Returns ``(map, critical)``.  ``map`` rows: constraint, current, flaw size, interpolated
     sigma_1, Griffith and critical stresses, ``crack``/``mechanism`` (the study's criterion,
     :func:`lisse.plating.fracture.fracture_map`), K_I and ``crack_k`` (the K-based alternative), and
-    ``computed`` (a sweep point).  ``critical`` rows: per case and current (the computed ones,
+    ``computed`` (a sweep point), ``outside_model`` (a sweep point whose run stopped where it left the model,
+    so its sigma_1 is the one there).  ``critical`` rows: per case and current (the computed ones,
     the ``report_currents_A_m2``), the flaw size a* below which the LLZO survives by each
     criterion (interpolated in log a), NaN with ``bound`` = "above_range" if no computed flaw
     cracks, "below_range" if the smallest one already does.
@@ -134,6 +135,8 @@ def fracture_assessment(table: pd.DataFrame, points_per_decade: int = 20,
         frame["crack_k"] = (k >= fracture_toughness) | (frame["max_principal_stress_Pa"] >= cleavage_strength)
         frame["fracture_toughness_Pa_sqrt_m"] = fracture_toughness
         frame["computed"] = np.isin(frame["current_density_A_m2"], currents) & np.isin(frame["flaw_size_m"], flaws)
+        left = {(i, a) for i, a in zip(sub["current_density_A_m2"][_invalid(sub)], sub["flaw_size_m"][_invalid(sub)])}
+        frame["outside_model"] = [(i, a) in left for i, a in zip(frame["current_density_A_m2"], frame["flaw_size_m"])]
         frame.insert(0, "constraint", case)
         frame.insert(2, "current_mA_cm2", frame["current_density_A_m2"] / MA_CM2)
         frame.insert(4, "flaw_size_nm", frame["flaw_size_m"] * 1e9)
@@ -405,6 +408,12 @@ def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:
                     ax.contour(currents, flaws, values.to_numpy(), levels=[0.0], colors="black", linewidths=width,
                                linestyles=style)
         points = sub[sub["computed"].astype(bool)]
+        outside = points["outside_model"].astype(bool) if "outside_model" in points else np.zeros(len(points), bool)
+        if outside.any():
+            ax.scatter(points["current_mA_cm2"][outside], points["flaw_size_nm"][outside], marker="s", s=34,
+                       facecolors="#c8c8c8", edgecolors="#555555", zorder=5, clip_on=False,
+                       label="stopped outside the model (FE point)")
+        points = points[~outside]
         crack = points["crack"].astype(bool)
         ax.scatter(points["current_mA_cm2"][crack], points["flaw_size_nm"][crack], marker="x", s=50, color="black",
                    zorder=5, clip_on=False, label="crack (FE point)")
