@@ -70,6 +70,9 @@ def fit_deposition_time(mesh_data, facts: dict, params: PlatingParameters, targe
     def run(t_d: float):
         result = solve_plating(mesh_data, facts, replace(params, duration=t_d), petsc_options=petsc_options,
                                prefix="plcal_")
+        if result.summary["stopped_early"]:
+            raise CalibrationError(f"the calibration run with t_d = {t_d:.4g} s left the model at "
+                                   f"t = {result.summary['reached_time_s']:.4g} s: {result.summary['stopped_early']}")
         history = result.history
         solves.append({"duration_s": t_d, "p_max_Pa": result.summary["p_max_Pa"],
                        "sigma1_tip_Pa": result.summary["sigma1_tip_Pa"], "time_steps": result.summary["time_steps"],

@@ -253,7 +253,8 @@ def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float
                               label=f"below {floor_Pa / 1e6:g} MPa, drawn on the floor"))
     if any_invalid:
         handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="white", markeredgecolor="#444444",
-                              label="stopped where the Li sags through the free LLZO surface (outside the model)"))
+                              label="stopped where it left the model (Li through the free LLZO surface, or LLZO "
+                                    "σ₁ above its ideal strength)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=7.5, frameon=False)
     deposition = _deposition_title(table)
     axes[0].set_title(f"Li pressure ({deposition})", fontsize=9)
@@ -346,8 +347,7 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
                       if len(flat_fields) < 2 else "no stress above round-off")
             ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\n{maxima}", fontsize=8.5)
             if not panel["valid"]:
-                ax.text(0.5, 0.96, "Li sags through the free LLZO surface:\noutside the model (no contact there)"
-                        + _stopped_note(panel["summary"]),
+                ax.text(0.5, 0.96, _stopped_note(panel["summary"]),
                         transform=ax.transAxes, ha="center", va="top", fontsize=7, color="#8b0000",
                         bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
             if flat_fields:
@@ -377,11 +377,13 @@ def _field_or_flat(fig, ax, tri, values, colour_range, cmap, grey, name, floor_P
 
 
 def _stopped_note(summary: dict) -> str:
-    """Where a run that left the model stopped (its fields are those there), or ""."""
-    if not summary.get("stopped_early"):
-        return ""
-    return (f"\nstopped there: {summary['reached_plated_thickness_m'] * 1e9:.3g} of "
-            f"{summary['plated_thickness_m'] * 1e9:.3g} nm plated")
+    """Why and where a run that left the model stopped (its fields are those there)."""
+    import textwrap
+
+    why = summary.get("stopped_early") or "outside the model"
+    where = (f"stopped at {summary['reached_plated_thickness_m'] * 1e9:.3g} of {summary['plated_thickness_m'] * 1e9:.3g}"
+             " nm plated: " if "reached_plated_thickness_m" in summary else "")
+    return textwrap.fill(where + why, width=52)
 
 
 def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:

@@ -62,6 +62,7 @@ def parameters_from_config(cfg: dict, constraint: str, current_mA_cm2: float) ->
         "yield_strength": 0.0 if yield_strength is None else yield_strength * 1e6,
         "llzo_youngs_modulus": llzo["youngs_modulus_GPa"] * 1e9,
         "llzo_poisson_ratio": llzo["poisson_ratio"],
+        "llzo_cleavage_strength": cfg["fracture"]["cleavage_strength_GPa"] * 1e9,
         "initial_steps": stepping["initial_steps"],
         "max_step_fraction": stepping["max_step_fraction"],
         "petsc_options": dict(cfg.get("petsc_options") or {}),

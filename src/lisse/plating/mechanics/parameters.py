@@ -24,6 +24,7 @@ from lisse.core.constants import (
 from lisse.core.creep import LithiumCreepLaw, NortonMaterial
 from lisse.core.parameters import parameters_from_dict
 from lisse.core.stepping import Stepsize, TimeSteppingError
+from lisse.plating.fracture import LLZO_CLEAVAGE_STRENGTH
 
 CONSTRAINTS = ("top", "top_lateral", "none")
 KINEMATICS = ("finite", "small")
@@ -70,6 +71,7 @@ class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
     # LLZO
     llzo_youngs_modulus: float = LLZO_YOUNGS_MODULUS
     llzo_poisson_ratio: float = LLZO_POISSON_RATIO
+    llzo_cleavage_strength: float = LLZO_CLEAVAGE_STRENGTH  # Pa; a run stops where sigma_1 in the LLZO exceeds it
     kinematics: str = "finite"  # "finite" | "small"
     axisymmetric: bool = False  # True: x is the radius (a spheroidal pit under a spherical probe); finite kinematics
     output_fractions: tuple[float, ...] = (0.25, 0.5, 0.75)  # field snapshots at these fractions of t_end
@@ -89,6 +91,8 @@ class PlatingParameters(PlatingNumerics, LithiumCreepLaw):
             E, nu = getattr(self, f"{name}_youngs_modulus"), getattr(self, f"{name}_poisson_ratio")
             if E <= 0 or not -1.0 < nu < 0.5:
                 raise ValueError(f"need {name}_youngs_modulus > 0 and -1 < {name}_poisson_ratio < 0.5")
+        if not self.llzo_cleavage_strength > 0:
+            raise ValueError("llzo_cleavage_strength must be positive (Pa)")
         if self.yield_strength < 0:
             raise ValueError("yield_strength must be >= 0 (0: none)")
         if self.temperature <= 0 or self.reference_temperature <= 0:

@@ -40,8 +40,9 @@ from lisse.plating.mechanics.sampling import TipSampler, axis_top_node, overlap_
 logger = logging.getLogger(__name__)
 
 SQRT2 = math.sqrt(2.0)
-# Li reaching this fraction of the layer thickness below the free LLZO surface has left the model
-# (it has no contact there): the run is flagged, and it stops at that step
+# A run stops, flagged, at the first step where it leaves the model: where the Li reaches this fraction
+# of the layer thickness below the free LLZO surface (it has no contact there), or where sigma_1 in the
+# LLZO exceeds its ideal strength (no intact solid carries it; the crack verdict is certain by then)
 OVERLAP_TOLERANCE = 0.01
 
 HISTORY_COLUMNS = (
@@ -236,16 +237,22 @@ def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_optio
                           problem.equivalent_viscous_strain.copy()))
 
     contact = facts.get("contact_half_width_m")
+    check_overlap = contact is not None and problem.has_llzo
 
     def outside_model(t: float) -> str:
-        overlap = overlap_with_llzo_surface(problem, float(contact))
-        if overlap <= OVERLAP_TOLERANCE * h0:
-            return ""
-        return (f"the Li sags {overlap * 1e9:.3g} nm through the free LLZO surface beyond the contact (more than "
-                f"{OVERLAP_TOLERANCE:.0%} of the layer), where the model has no contact")
+        """Why the model no longer describes the cell at t, or ""."""
+        s1_llzo = history.rows[-1]["sigma1_llzo_max_Pa"]
+        if problem.has_llzo and s1_llzo > params.llzo_cleavage_strength:
+            return (f"sigma_1 in the LLZO reached {s1_llzo / 1e9:.3g} GPa, above its ideal (cleavage) strength "
+                    f"{params.llzo_cleavage_strength / 1e9:.3g} GPa: it would have cleaved")
+        overlap = overlap_with_llzo_surface(problem, float(contact)) if check_overlap else 0.0
+        if overlap > OVERLAP_TOLERANCE * h0:
+            return (f"the Li sags {overlap * 1e9:.3g} nm through the free LLZO surface beyond the contact (more "
+                    f"than {OVERLAP_TOLERANCE:.0%} of the layer), where the model has no contact")
+        return ""
 
     stepping = integrate(params.stepsize(), params.stops, attempt, accept, reached, PlatingConvergenceError,
-                         comm.rank, halt=outside_model if contact is not None and problem.has_llzo else None)
+                         comm.rank, halt=outside_model)
     wall_time = comm.allreduce(time.perf_counter() - t_start, op=MPI.MAX)
     table = history.table()
     summary = plating_summary(problem, table, facts, stepping, wall_time)
@@ -299,6 +306,7 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
         "reached_time_s": float(final["time_s"]),
         "reached_plated_thickness_m": float(final["plated_thickness_m"]),
         "stopped_early": stepping.halted or None,
+        "valid": not stepping.halted,  # within the model to the end
         "li_thickness_m": h0,
         "flaw_size_m": facts.get("flaw_size_m"),
         "pit_tip_radius_m": facts.get("pit_tip_radius_m"),
@@ -330,10 +338,7 @@ def plating_summary(problem: PlatingProblem, history: pd.DataFrame, facts: dict,
     }
     if "contact_half_width_m" in facts:
         summary["whisker_stress_Pa"] = float(whisker_stress(velocity, facts["contact_half_width_m"]))
-        # Li squeezed out of the gap has no contact with the free LLZO surface: flag a run where it sags through it
-        overlap = overlap_with_llzo_surface(problem, float(facts["contact_half_width_m"]))
-        summary["li_llzo_overlap_m"] = overlap
-        summary["valid"] = overlap <= OVERLAP_TOLERANCE * h0
+        summary["li_llzo_overlap_m"] = overlap_with_llzo_surface(problem, float(facts["contact_half_width_m"]))
     return summary
 
 
