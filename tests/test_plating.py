@@ -517,7 +517,7 @@ def test_pressure_is_monotone_in_current_density(sweep):
 def test_run_stops_where_the_llzo_exceeds_its_ideal_strength(plating_mesh):
     """No intact solid carries sigma_1 above its ideal (cleavage) strength, so a run stops at the first step
     where the LLZO's does, flagged, with the crack verdict already certain.  Here the strength is lowered to
-    100 MPa so that a confined run at 40 mA/cm² reaches it (it ends at 0.24 GPa without the stop)."""
+    100 MPa so that a confined run at 40 mA/cm² reaches it (it ends at 0.31 GPa without the stop)."""
     result = _solve(plating_mesh, constraint="top_lateral", current_density=400.0, duration=6.77e-3,
                     llzo_cleavage_strength=1e8)
     s1 = result.history["sigma1_llzo_max_Pa"].to_numpy()
