@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 
 SQRT2 = math.sqrt(2.0)
 # A run stops, flagged, at the first step where it leaves the model: where the Li reaches this fraction
-# of the layer thickness below the free LLZO surface (it has no contact there), or where sigma_1 in the
-# LLZO exceeds its ideal strength (no intact solid carries it; the crack verdict is certain by then)
+# of the layer thickness below the free LLZO surface (it has no contact there), or where sigma_1 at the pit
+# tip exceeds the LLZO's ideal strength (no intact solid carries it; the crack verdict is certain by then).
+# The tip's, not the LLZO's maximum: that one sits at the corner where the bonded Li ends, a singularity.
 OVERLAP_TOLERANCE = 0.01
 
 HISTORY_COLUMNS = (
@@ -241,10 +242,10 @@ def solve_plating(mesh_data, facts: dict, params: PlatingParameters, petsc_optio
 
     def outside_model(t: float) -> str:
         """Why the model no longer describes the cell at t, or ""."""
-        s1_llzo = history.rows[-1]["sigma1_llzo_max_Pa"]
-        if problem.has_llzo and s1_llzo > params.llzo_cleavage_strength:
-            return (f"sigma_1 in the LLZO reached {s1_llzo / 1e9:.3g} GPa, above its ideal (cleavage) strength "
-                    f"{params.llzo_cleavage_strength / 1e9:.3g} GPa: it would have cleaved")
+        s1_tip = history.rows[-1]["sigma1_tip_Pa"]  # NaN without a pit
+        if s1_tip > params.llzo_cleavage_strength:
+            return (f"sigma_1 at the pit tip reached {s1_tip / 1e9:.3g} GPa, above the LLZO's ideal (cleavage) "
+                    f"strength {params.llzo_cleavage_strength / 1e9:.3g} GPa: it would have cleaved")
         overlap = overlap_with_llzo_surface(problem, float(contact)) if check_overlap else 0.0
         if overlap > OVERLAP_TOLERANCE * h0:
             return (f"the Li sags {overlap * 1e9:.3g} nm through the free LLZO surface beyond the contact (more "
