@@ -253,8 +253,8 @@ def stress_vs_current(table: pd.DataFrame, png_path: str | Path, floor_Pa: float
                               label=f"below {floor_Pa / 1e6:g} MPa, drawn on the floor"))
     if any_invalid:
         handles.append(Line2D([], [], ls="none", marker="o", ms=8, markerfacecolor="white", markeredgecolor="#444444",
-                              label="stopped where it left the model (Li through the free LLZO surface, or LLZO "
-                                    "σ₁ above its ideal strength)"))
+                              label="stopped where it left the model (Li through the free LLZO surface, or pit-tip "
+                                    "σ₁ above the LLZO's ideal strength)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=7.5, frameon=False)
     deposition = _deposition_title(table)
     axes[0].set_title(f"Li pressure ({deposition})", fontsize=9)
@@ -343,16 +343,18 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
             ax.set_ylim(y0, max(y1, li_xy[:, 1].max() + 0.1 * (y1 - y0)))
             ax.set_aspect("equal")
             ax.grid(False)
-            maxima = (f"max p {p_top / 1e6:.3g} MPa, max σ₁ {float(sigma1.max()) / 1e6:.3g} MPa"
-                      if len(flat_fields) < 2 else "no stress above round-off")
+            tip = panel["summary"].get("sigma1_tip_Pa")  # the notch-root value the study reports, when beside
+            stress = (f"σ₁ at the pit tip {tip / 1e6:.3g} MPa" if tip is not None and math.isfinite(tip)
+                      else f"max σ₁ {float(sigma1.max()) / 1e6:.3g} MPa")
+            maxima = f"max p {p_top / 1e6:.3g} MPa, {stress}" if len(flat_fields) < 2 else "no stress above round-off"
             ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\n{maxima}", fontsize=8.5)
             if not panel["valid"]:
-                ax.text(0.5, 0.96, _stopped_note(panel["summary"]),
-                        transform=ax.transAxes, ha="center", va="top", fontsize=7, color="#8b0000",
+                ax.text(0.5, 0.03, _stopped_note(panel["summary"]),  # over the LLZO far from the pit
+                        transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="#8b0000",
                         bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
             if flat_fields:
-                ax.text(0.97, 0.97, f"{' and '.join(flat_fields)}:\n|value| < {floor_Pa / 1e3:g} kPa everywhere\n"
-                        "(zero up to round-off),\ndrawn flat grey", transform=ax.transAxes, ha="right", va="top",
+                ax.text(0.97, 0.03, f"{' and '.join(flat_fields)}:\n|value| < {floor_Pa / 1e3:g} kPa everywhere\n"
+                        "(zero up to round-off),\ndrawn flat grey", transform=ax.transAxes, ha="right", va="bottom",
                         fontsize=7, bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
             ax.set_xlabel("x (nm)")
             if c == 0:
