@@ -399,7 +399,8 @@ def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:
     ``map_table`` is :func:`fracture_assessment`'s map (its ``computed`` rows are the FE points).
     """
     cases = [c for c in CASE_ORDER if c in set(map_table["constraint"])]
-    fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 3.8), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 4.3), squeeze=False, sharey=True,
+                             layout="constrained")
     mesh = None
     for ax, case in zip(axes[0], cases):
         sub = map_table[map_table["constraint"] == case].copy()
@@ -436,7 +437,11 @@ def fracture_maps(map_table: pd.DataFrame, png_path: str | Path) -> None:
         ax.set_xlabel("current density (mA/cm²)")
         ax.grid(False)
     axes[0, 0].set_ylabel("flaw size a (nm)")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
+    legend = {}  # below the panels, so no marker is hidden; every panel's entries, once
+    for ax in axes[0]:
+        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
+    fig.legend(list(legend.values()), list(legend), loc="outside lower center", ncol=len(legend), fontsize=7.5,
+               frameon=False)
     bar = fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.9, pad=0.02)
     bar.set_label("log10(σ₁ / min(σ_c(a), 16.1 GPa))  red: crack")
     fig.suptitle("Fracture maps: solid line σ₁ = min(σ_c(a), σ_th) (study criterion); dashed K_I = K_IC with "
