@@ -184,6 +184,8 @@ def test_config_boundary_converts_lab_units():
                   "creep_exponent": 6.6, "creep_stress_ref_MPa": 0.95, "creep_activation_energy_kJ_mol": 37,
                   "creep_reference_temperature_C": 25, "yield_strength_MPa": None},
            "llzo": {"youngs_modulus_GPa": 150, "poisson_ratio": 0.26},
+           "fracture": {"fracture_toughness_MPa_m05": 0.95, "geometry_factor": 1.12, "cleavage_strength_GPa": 16.1,
+                        "map_points_per_decade": 20, "report_currents_mA_cm2": [1000]},
            "time_stepping": {"initial_steps": 40, "max_step_fraction": 0.05}, "petsc_options": {}}
     geometry, sizing = geometry_from_config(cfg, 10)
     assert geometry.flaw_size == pytest.approx(10e-9) and sizing.li_element == pytest.approx(4e-9)
