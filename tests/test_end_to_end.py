@@ -139,7 +139,8 @@ def test_report_is_self_contained(workflow_run):
         assert caption_fragment in html
     # the first page describes the study: title, calibration, score, figures in reading order
     for fragment in (f"lisse, study {STUDY}", "Creep prefactor eps_dot_0 =", "Agreement with the experiments not used",
-                     "Figures in reading order", "plating solves"):
+                     "Figures in reading order", "plating solves", "Deposition time t_d =",
+                     "Model / study for the values the study reports"):
         assert fragment in html, fragment
 
 

@@ -37,7 +37,9 @@ def provenance_inputs(wildcards):
             validation=f"{RESULTS}/validation.csv",
         )
     if STUDY.runs("plating"):
-        inputs["plating"] = f"{RESULTS}/plating_summary.csv"
+        inputs.update(plating=f"{RESULTS}/plating_summary.csv", plating_vs_paper=f"{RESULTS}/plating_vs_paper.csv")
+        if SWEEP.calibrated:
+            inputs["plating_calibration"] = SWEEP.calibration_file
     return inputs
 
 
@@ -48,7 +50,9 @@ def report_description_inputs(wildcards):
         inputs.update(calibration=f"{RESULTS}/calibration.json", validation=f"{RESULTS}/validation.csv",
                       ccd=f"{RESULTS}/ccd_at_calibration_pressure.csv")
     if STUDY.runs("plating"):
-        inputs["plating"] = f"{RESULTS}/plating_summary.csv"
+        inputs.update(plating=f"{RESULTS}/plating_summary.csv", plating_vs_paper=f"{RESULTS}/plating_vs_paper.csv")
+        if SWEEP.calibrated:
+            inputs["plating_calibration"] = SWEEP.calibration_file
     return inputs
 
 

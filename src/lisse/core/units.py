@@ -13,3 +13,8 @@ ZERO_CELSIUS = 273.15  # K
 
 def kelvin(celsius: float) -> float:
     return celsius + ZERO_CELSIUS
+
+
+def stress_text(pascal: float) -> str:
+    """A stress for people: in MPa, or in GPa from 1 GPa."""
+    return f"{pascal / 1e9:.3g} GPa" if abs(pascal) >= 1e9 else f"{pascal / 1e6:.3g} MPa"

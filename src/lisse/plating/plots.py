@@ -27,7 +27,7 @@ import pandas as pd
 
 from lisse.core.atomic import write_atomically
 from lisse.core.figures import plt, save
-from lisse.core.units import MA_CM2
+from lisse.core.units import MA_CM2, stress_text
 from lisse.plating.fracture import (
     GRIFFITH_GEOMETRY_FACTOR,
     LLZO_CLEAVAGE_STRENGTH,
@@ -344,9 +344,9 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
             ax.set_aspect("equal")
             ax.grid(False)
             tip = panel["summary"].get("sigma1_tip_Pa")  # the notch-root value the study reports, when beside
-            stress = (f"σ₁ at the pit tip {_stress_text(tip)}" if tip is not None and math.isfinite(tip)
-                      else f"max σ₁ {_stress_text(float(sigma1.max()))}")
-            maxima = f"max p {_stress_text(p_top)}, {stress}" if len(flat_fields) < 2 else "no stress above round-off"
+            stress = (f"σ₁ at the pit tip {stress_text(tip)}" if tip is not None and math.isfinite(tip)
+                      else f"max σ₁ {stress_text(float(sigma1.max()))}")
+            maxima = f"max p {stress_text(p_top)}, {stress}" if len(flat_fields) < 2 else "no stress above round-off"
             ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\n{maxima}", fontsize=8.5)
             if not panel["valid"]:
                 ax.text(0.5, 0.03, _stopped_note(panel["summary"]),  # over the LLZO far from the pit
@@ -376,11 +376,6 @@ def _field_or_flat(fig, ax, tri, values, colour_range, cmap, grey, name, floor_P
                          vmax=colour_range[1] / 1e6, rasterized=True)
     fig.colorbar(drawn, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, aspect=35, label=f"{name} (MPa)")
     return True
-
-
-def _stress_text(value: float) -> str:
-    """A stress in MPa, or in GPa from 1 GPa."""
-    return f"{value / 1e9:.3g} GPa" if abs(value) >= 1e9 else f"{value / 1e6:.3g} MPa"
 
 
 def _stopped_note(summary: dict) -> str:

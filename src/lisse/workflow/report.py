@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lisse.core.units import stress_text
+
 # The report's figures in reading order: file name -> what it shows
 READING_ORDER = {
     "field_maps.png": "where the current and the stress go, planar cell against a grid (Study A, Fig. 1)",
@@ -34,10 +36,6 @@ def _range(values, unit: str) -> str:
     return f"{values[0]:g} to {values[-1]:g} {unit} ({len(values)} values)" if len(values) > 1 else f"{values[0]:g} {unit}"
 
 
-def _stress(pascal: float) -> str:
-    return f"{pascal / 1e9:.3g} GPa" if abs(pascal) >= 1e9 else f"{pascal / 1e6:.3g} MPa"
-
-
 def _cells(config: dict) -> str:
     g = config["geometry"]
     kind = "3D unit cells of the square grid" if g["dimension"] == 3 else "plane-strain cross-sections"
@@ -48,7 +46,8 @@ def _cells(config: dict) -> str:
 
 def description_rst(config: dict, figures: list[str], calibration: dict | None = None,
                     validation: pd.DataFrame | None = None, ccd: pd.DataFrame | None = None,
-                    plating: pd.DataFrame | None = None) -> str:
+                    plating: pd.DataFrame | None = None, plating_calibration: dict | None = None,
+                    plating_vs_paper: pd.DataFrame | None = None) -> str:
     """The page in reStructuredText; ``figures`` are the report's figure files of this study."""
     title = f"lisse, study {config['study']}: stability of Li | LLZO | Li interfaces"
     lines = [title, "=" * len(title), ""]
@@ -89,10 +88,27 @@ def description_rst(config: dict, figures: list[str], calibration: dict | None =
                   f"- {len(plating)} plating solves: constraint cases {', '.join(p['constraint_cases'])}; flaw sizes "
                   f"{', '.join(f'{a:g}' for a in p['flaw_sizes_nm'])} nm; current densities "
                   f"{_range(p['current_densities_mA_cm2'], 'mA/cm2')}."]
+        if plating_calibration is not None:
+            target = plating_calibration["target"]
+            lines.append(f"- Deposition time t_d = {plating_calibration['duration_s'] * 1e3:.4g} ms for every current, "
+                         f"fitted so that p in Li is {stress_text(target['p_max_Pa'])} at {target['current_mA_cm2']:g} "
+                         f"mA/cm2 under {target['constraint']} (the one fitted constant).")
         for case, rows in plating.groupby("constraint", sort=False):
             top = rows[rows["current_mA_cm2"] == rows["current_mA_cm2"].max()]
             lines.append(f"- {case}: at {top['current_mA_cm2'].iloc[0]:g} mA/cm2, p in Li up to "
-                         f"{_stress(top['p_max_Pa'].max())}, sigma_1 at the pit tip up to {_stress(top['sigma1_tip_Pa'].max())}.")
+                         f"{stress_text(top['p_max_Pa'].max())}, sigma_1 at the pit tip up to "
+                         f"{stress_text(top['sigma1_tip_Pa'].max())}.")
+        stopped = (~plating["valid"].astype(bool)).sum() if "valid" in plating else 0
+        if stopped:
+            lines.append(f"- {stopped} of {len(plating)} runs stopped where they left the model (Li through the free "
+                         "LLZO surface, or the pit tip above the LLZO's ideal strength); their values are those there.")
+        if plating_vs_paper is not None and len(plating_vs_paper):
+            names = {"p_max": "p in Li", "sigma1_tip": "sigma_1 at the pit tip", "whisker_stress": "whisker stress"}
+            ratios = "; ".join(f"{names.get(row.quantity, row.quantity)}, {row.constraint}, {row.current_mA_cm2:.4g} "
+                               f"mA/cm2: " + (f"x {row.ratio:.2f}" if row.ratio >= 0.01 else "about 0")
+                               + (" (fitted)" if row.role == "calibrated" else "")
+                               for row in plating_vs_paper.itertuples() if math.isfinite(row.ratio))
+            lines.append(f"- Model / study for the values the study reports (plating_vs_paper.csv): {ratios}.")
     present = [name for name in READING_ORDER if name in {Path(f).name for f in figures}]
     if present:
         lines += ["", "Figures in reading order", "-" * 24, ""]
