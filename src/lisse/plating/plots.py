@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -314,8 +315,7 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
         li = np.rint(arrays["material"][cells].mean(axis=1)) == 2
         summary = Path(panel["vtu"]).with_name("summary.json")  # the run's validity flag, when beside the fields
         facts = json.loads(summary.read_text()) if summary.exists() else {}
-        data[(panel["case"], panel["current_mA_cm2"])] = (dict(panel, valid=facts.get("valid", True), summary=facts),
-                                                          xy, cells, li, arrays)
+        data[(panel["case"], panel["current_mA_cm2"])] = (dict(panel, summary=facts), xy, cells, li, arrays)
     fig, axes = plt.subplots(len(cases), len(currents), figsize=(4.3 * len(currents), 4.0 * len(cases) + 0.5),
                              squeeze=False, layout="constrained")
     fig.get_layout_engine().set(h_pad=0.12, hspace=0.06)
@@ -331,12 +331,13 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
             s_lim = float(np.percentile(np.abs(sigma1), 99.0))
             tri_llzo = Triangulation(xy[:, 0], xy[:, 1], cells[~li])
             tri_li = Triangulation(xy[:, 0], xy[:, 1], cells[li])
-            flat_fields = [
-                name for name, tri, values, colour_range, cmap, grey in (
+            flat_fields = []
+            for name, tri, values, colour_range, cmap, grey in (
                     ("σ₁ in LLZO", tri_llzo, arrays["max_principal_stress"], (-s_lim, s_lim), "RdBu_r", "#e4e4e4"),
                     ("p in Li", tri_li, arrays["pressure"], (min(0.0, float(np.percentile(pressure, 0.5))), p_top),
-                     "magma", "#a8a8a8"))
-                if not _field_or_flat(fig, ax, tri, values, colour_range, cmap, grey, name, floor_Pa)]
+                     "magma", "#a8a8a8")):
+                if not _field_or_flat(fig, ax, tri, values, colour_range, cmap, grey, name, floor_Pa):
+                    flat_fields.append(name)
             x0, x1, y0, y1 = panel["window_nm"]
             li_xy = xy[np.unique(cells[li])]
             ax.set_xlim(x0, max(x1, 1.05 * li_xy[:, 0].max()))
@@ -348,7 +349,7 @@ def stress_fields(panels: list[dict], png_path: str | Path, floor_Pa: float = ST
                       else f"max σ₁ {stress_text(float(sigma1.max()))}")
             maxima = f"max p {stress_text(p_top)}, {stress}" if len(flat_fields) < 2 else "no stress above round-off"
             ax.set_title(f"{CASE_LABELS.get(case, case)}, {current:g} mA/cm²\n{maxima}", fontsize=8.5)
-            if not panel["valid"]:
+            if not panel["summary"].get("valid", True):
                 ax.text(0.5, 0.03, _stopped_note(panel["summary"]),  # over the LLZO far from the pit
                         transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="#8b0000",
                         bbox={"facecolor": "white", "alpha": 0.85, "lw": 0})
@@ -380,8 +381,6 @@ def _field_or_flat(fig, ax, tri, values, colour_range, cmap, grey, name, floor_P
 
 def _stopped_note(summary: dict) -> str:
     """Why and where a run that left the model stopped (its fields are those there)."""
-    import textwrap
-
     why = summary.get("stopped_early") or "outside the model"
     where = (f"stopped at {summary['reached_plated_thickness_m'] * 1e9:.3g} of {summary['plated_thickness_m'] * 1e9:.3g}"
              " nm plated: " if "reached_plated_thickness_m" in summary else "")
