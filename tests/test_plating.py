@@ -26,7 +26,7 @@ from mpi4py import MPI
 from lisse.core.constants import FARADAY, LI_MOLAR_VOLUME
 from lisse.core.creep import NortonMaterial, norton_creep_update
 from lisse.core.mesh import load_mesh
-from lisse.plating.calibration import fit_deposition_time
+from lisse.plating.calibration import CalibrationError, fit_deposition_time
 from lisse.plating.comparison import compare_with_study, comparison_figure
 from lisse.plating.fracture import griffith_critical_stress
 from lisse.plating.geometry import (
@@ -393,6 +393,16 @@ def test_calibrated_deposition_time_gives_a_pressure_that_rises_with_current(pla
         for i in (3e4, 4e4)]
     assert pressures[0] < pressures[1] < pressures[2]
     assert pressures[2] / pressures[0] > 1.5
+
+
+def test_calibration_refuses_a_run_that_left_the_model(plating_mesh):
+    """A fit on a run that stopped early would take the state at the stop for the end of the deposition: the
+    calibration names the run and why instead (here the LLZO's strength lowered to 1 GPa, which the pit tip
+    passes on the way to 4.9 GPa)."""
+    msh, facts = plating_mesh
+    params = PlatingParameters(constraint="top_lateral", current_density=2e4, llzo_cleavage_strength=1e9)
+    with pytest.raises(CalibrationError, match=r"left the model at t = .*ideal \(cleavage\) strength"):
+        fit_deposition_time(load_mesh(msh, MPI.COMM_WORLD), json.loads(Path(facts).read_text()), params, 4.9e9)
 
 
 def test_axisymmetric_agrees_with_plane_strain_on_a_uniform_layer(strip_mesh):
