@@ -101,8 +101,7 @@ class SteppingRecord:
     residual_norms: list[float] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     cutbacks: int = 0
-    halted: str = ""  # why the loop ended before the last stop ("": it did not)
-    halted_at: float = math.nan  # the time it ended there, s
+    halted: str = ""  # why the loop ended before the last stop, at its last step ("": it did not)
 
     @property
     def steps(self) -> int:
@@ -160,7 +159,7 @@ def integrate(stepsize: Stepsize, stops: Iterable[float], attempt: Callable[[flo
             if why:
                 if rank == 0:
                     logger.info("%s: halted at t = %.4e s: %s", error.kind, t, why)
-                record.halted, record.halted_at = why, t
+                record.halted = why
                 reached(t)
                 return record
         reached(stop)

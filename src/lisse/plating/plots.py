@@ -136,7 +136,8 @@ def fracture_assessment(table: pd.DataFrame, points_per_decade: int = 20,
         frame["crack_k"] = (k >= fracture_toughness) | (frame["max_principal_stress_Pa"] >= cleavage_strength)
         frame["fracture_toughness_Pa_sqrt_m"] = fracture_toughness
         frame["computed"] = np.isin(frame["current_density_A_m2"], currents) & np.isin(frame["flaw_size_m"], flaws)
-        left = {(i, a) for i, a in zip(sub["current_density_A_m2"][_invalid(sub)], sub["flaw_size_m"][_invalid(sub)])}
+        flagged = sub[_invalid(sub)]
+        left = set(zip(flagged["current_density_A_m2"], flagged["flaw_size_m"]))
         frame["outside_model"] = [(i, a) in left for i, a in zip(frame["current_density_A_m2"], frame["flaw_size_m"])]
         frame.insert(0, "constraint", case)
         frame.insert(2, "current_mA_cm2", frame["current_density_A_m2"] / MA_CM2)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from lisse.core.units import stress_text
+from lisse.plating.comparison import QUANTITY_LABELS
 
 # The report's figures in reading order: file name -> what it shows
 READING_ORDER = {
@@ -103,8 +104,8 @@ def description_rst(config: dict, figures: list[str], calibration: dict | None =
             lines.append(f"- {stopped} of {len(plating)} runs stopped where they left the model (Li through the free "
                          "LLZO surface, or the pit tip above the LLZO's ideal strength); their values are those there.")
         if plating_vs_paper is not None and len(plating_vs_paper):
-            names = {"p_max": "p in Li", "sigma1_tip": "sigma_1 at the pit tip", "whisker_stress": "whisker stress"}
-            ratios = "; ".join(f"{names.get(row.quantity, row.quantity)}, {row.constraint}, {row.current_mA_cm2:.4g} "
+            ratios = "; ".join(f"{QUANTITY_LABELS.get(row.quantity, row.quantity)}, {row.constraint}, "
+                               f"{row.current_mA_cm2:.4g} "
                                f"mA/cm2: " + (f"x {row.ratio:.2f}" if row.ratio >= 0.01 else "about 0")
                                + (" (fitted)" if row.role == "calibrated" else "")
                                for row in plating_vs_paper.itertuples() if math.isfinite(row.ratio))
